@@ -1,0 +1,38 @@
+"""Model specs: which backend serves a named model in a recipe, and how to reach it.
+
+Secrets are never part of a spec: the OpenAI backend names the environment variable that
+holds the key (`api_key_env`), so recipes, manifests, cards and cache keys stay clean.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ModelSpec(BaseModel):
+    """A model in `recipe.models`. `model: null` means datagen's embedded tiny model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["vllm", "openai", "transformers"] = "vllm"
+    model: str | None = Field(None, description="HF id or local path (vllm/transformers), or the served model name (openai); null = the embedded tiny model")
+    revision: str | None = None
+    # vllm / transformers
+    dtype: str = "auto"
+    max_model_len: int | None = None
+    tensor_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(1, ge=1)
+    gpu_memory_utilization: float = Field(0.9, gt=0.0, le=1.0)
+    engine_args: dict[str, Any] = Field(default_factory=dict, description="extra keyword arguments for vllm.LLM / from_pretrained")
+    chat_template_kwargs: dict[str, Any] = Field(default_factory=dict)
+    batch_size: int = Field(256, ge=1, description="requests handed to the engine at once; each batch is cached when it finishes")
+    # openai-compatible servers
+    base_url: str | None = None
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key (never the key itself)")
+    max_concurrency: int = Field(32, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(6, ge=0)
+    backoff_base_s: float = Field(0.5, gt=0)
+    backoff_max_s: float = Field(30.0, gt=0)
