@@ -1,0 +1,134 @@
+"""The `datagen` command line (typer). Heavy modules are imported inside each command so
+`datagen --help` stays instant. Exit codes: 0 ok, 2 bad input, 1 failure."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from datagen.errors import DatagenError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="datagen: synthetic data for LLM post-training.")
+
+StoreOpt = typer.Option(None, "--store", help="dataset store directory (default: $DATAGEN_HOME or ./datagen-data)")
+SetOpt = typer.Option(None, "--set", help="override a recipe field: --set stages.0.k=8 (repeatable)")
+
+
+def _fail(err: DatagenError) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(err.exit_code)
+
+
+@app.command()
+def run(
+    recipe: Path = typer.Argument(..., help="recipe YAML"),
+    set_: Optional[List[str]] = SetOpt,
+    store: Optional[Path] = StoreOpt,
+    name: Optional[str] = typer.Option(None, "--name", help="dataset name (default: recipe output.name)"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"),
+):
+    """Run a recipe; the last line printed is the version ref (NAME@vN)."""
+    try:
+        from datagen.engine import run_recipe
+        from datagen.progress import StageProgress
+        from datagen.recipe_io import load_recipe
+        from datagen.store import Store
+        from schemas.recipe import NAME
+
+        r = load_recipe(recipe, set_ or [])
+        if name is not None and not NAME.match(name):
+            from datagen.errors import UserError
+
+            raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-'")
+        result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress))
+    except DatagenError as e:
+        _fail(e)
+    m = result.manifest
+    note = "" if result.created else " (unchanged: a version with this fingerprint exists)"
+    typer.echo(f"{m['counts']['train']} rows kept, {m['counts']['rejected']} rejected{note}", err=True)
+    typer.echo(str(result.ref))
+
+
+@app.command()
+def validate(recipe: Path = typer.Argument(...), set_: Optional[List[str]] = SetOpt):
+    """Check a recipe without running it."""
+    try:
+        from datagen.recipe_io import load_recipe
+
+        r = load_recipe(recipe, set_ or [])
+    except DatagenError as e:
+        _fail(e)
+    kinds = ", ".join(s.type for s in r.stages)
+    typer.echo(f"ok: {recipe} -> {r.output.name} ({r.source.type} source; stages: {kinds})")
+
+
+@app.command()
+def versions(name: str = typer.Argument(...), store: Optional[Path] = StoreOpt):
+    """List the versions of a dataset."""
+    from datagen.store import Store
+
+    st = Store(store)
+    have = st.versions(name)
+    if not have:
+        typer.echo(f"error: no versions of {name!r} in {st.root}", err=True)
+        raise typer.Exit(2)
+    for v in have:
+        m = st.manifest(f"{name}@v{v}")
+        typer.echo(f"{name}@v{v}\t{m['created_at']}\ttrain={m['counts']['train']}\trejected={m['counts']['rejected']}\t{m['fingerprint']}")
+
+
+@app.command()
+def show(ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"), store: Optional[Path] = StoreOpt, as_json: bool = typer.Option(False, "--json")):
+    """Show a version's manifest and path."""
+    try:
+        from datagen.store import Store
+
+        st = Store(store)
+        m = st.manifest(ref)
+        path = str(st.path(ref))
+    except DatagenError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps({**m, "path": path}, indent=2))
+        return
+    typer.echo(f"{m['ref']}  ({path})")
+    typer.echo(f"  source: {m['source']['label']} ({m['source']['rows']} rows); parents: {', '.join(m['parents']) or '-'}")
+    typer.echo(f"  train: {m['counts']['train']}  rejected: {m['counts']['rejected']}  tokens: {m['tokens']}")
+    for s in m["stages"]:
+        typer.echo(f"  [{s['index']}] {s['label']}: {s['rows_in']} in, {s['kept']} kept, {s['rejected']} rejected {s['reasons'] or ''}")
+    typer.echo(f"  fingerprint: {m['fingerprint']}  created: {m['created_at']}")
+
+
+@app.command()
+def push(
+    ref: str = typer.Argument(...),
+    repo_id: str = typer.Option(..., "--repo-id", help="ORG/NAME on the Hugging Face Hub"),
+    store: Optional[Path] = StoreOpt,
+    revision_tag: bool = typer.Option(True, "--revision-tag/--no-revision-tag", help="tag the commit vN"),
+    private: bool = typer.Option(False, "--private"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would be uploaded, upload nothing"),
+):
+    """Upload a version (data, rejected, card, manifest) to the Hub and tag it vN."""
+    try:
+        from datagen.push import push_version
+        from datagen.store import Store
+
+        out = push_version(Store(store), ref, repo_id, tag=revision_tag, private=private, dry_run=dry_run)
+    except DatagenError as e:
+        _fail(e)
+    typer.echo(json.dumps(out, indent=2))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

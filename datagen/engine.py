@@ -1,0 +1,160 @@
+"""The engine: recipe -> source shards -> stages -> a published dataset version.
+
+Each stage's output per shard lives in the run directory (`STORE/.runs/NAME/`) under a
+directory named by the stage's key, which hashes the stage's config and its upstream key;
+editing stage 3 therefore recomputes from stage 3 on, and a re-run after `kill -9` skips
+every shard whose completion marker exists (LLM requests already made come from the request
+cache). Global stages (dedup) see all shards at once. Publishing is `datagen/publish.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datagen import stage_io
+from datagen.errors import UserError
+from datagen.hashing import digest, table_fingerprint
+from datagen.store import Store, VersionRef
+
+ENGINE_VERSION = "1"
+
+
+@dataclass
+class StageContext:
+    index: int
+    pool: object  # LLMPool
+    seed: int = 0
+
+    def llm(self, name: str):
+        return self.pool.get(name)
+
+    def model_identity(self, name: str) -> dict:
+        return self.pool.identity(name)
+
+
+@dataclass
+class StageRecord:
+    index: int
+    label: str
+    type: str
+    key: str
+    scope: str
+    describe: dict
+    dir: Path
+    shards: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    ref: VersionRef
+    created: bool
+    manifest: dict
+
+
+def make_stage(spec, ctx: StageContext):
+    import filters
+    import generators
+    from datagen.python_stage import PythonStage
+
+    table = {**generators.REGISTRY, **filters.REGISTRY, "python": PythonStage}
+    if spec.type not in table:
+        raise UserError(f"stages.{ctx.index}.type: unknown stage {spec.type!r} (known: {', '.join(sorted(table))})")
+    return table[spec.type](spec, ctx)
+
+
+def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> RunResult:
+    from datagen.llm_pool import LLMPool
+    from datagen.progress import StageProgress
+    from datagen.publish import write_version
+    from datagen.sources import load_source
+
+    t0 = time.time()
+    name = name or recipe.output.name
+    seeds = load_source(recipe.source, store.root)
+    n_shards = recipe.output.shards
+    upstream = digest({"engine": ENGINE_VERSION, "source": table_fingerprint(seeds.table), "shards": n_shards})
+    run_dir = store.root / ".runs" / name
+    src_dir = run_dir / f"00-source-{upstream}"
+    _write_source_shards(seeds.table, src_dir, n_shards)
+
+    pool = LLMPool(recipe.models, store.root / ".cache" / "requests.sqlite")
+    records: list[StageRecord] = []
+    in_dir = src_dir
+    with (progress or StageProgress()) as bar:
+        try:
+            for i, spec in enumerate(recipe.stages):
+                ctx = StageContext(index=i, pool=pool, seed=recipe.seed)
+                impl = make_stage(spec, ctx)
+                desc = impl.describe()
+                key = digest({"upstream": upstream, "spec": spec.model_dump(mode="json"), "impl": desc})
+                rec = StageRecord(i, spec.label, spec.type, key, impl.scope, desc, run_dir / f"{i + 1:02d}-{_slug(spec.label)}-{key}")
+                rec.shards = _run_stage(impl, rec, in_dir, n_shards, bar)
+                records.append(rec)
+                upstream, in_dir = key, rec.dir
+        finally:
+            llm_stats = pool.stats()
+            pool.close()
+
+    run_info = {"wall_time_s": round(time.time() - t0, 3), "llm": llm_stats}
+    ref, created = store.publish(name, upstream, lambda tmp, ref: write_version(tmp, ref, recipe, seeds, records, n_shards, upstream, run_info))
+    return RunResult(ref, created, store.manifest(ref))
+
+
+def _write_source_shards(table, src_dir: Path, n: int) -> None:
+    if (src_dir / "done.json").is_file():
+        return
+    src_dir.mkdir(parents=True, exist_ok=True)
+    for j, part in enumerate(split_table(table, n)):
+        stage_io.write_parquet(part, stage_io.shard_paths(src_dir, j)[0])
+    stage_io.write_json(src_dir / "done.json", {"rows": table.num_rows, "shards": n})
+
+
+def split_table(table, n: int) -> list:
+    """n contiguous, near-equal slices (some may be empty)."""
+    rows = table.num_rows
+    bounds = [rows * j // n for j in range(n + 1)]
+    return [table.slice(bounds[j], bounds[j + 1] - bounds[j]) for j in range(n)]
+
+
+def _run_stage(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]:
+    rec.dir.mkdir(parents=True, exist_ok=True)
+    if impl.scope == "global":
+        return _run_global(impl, rec, in_dir, n, bar)
+    stats = []
+    task = bar.add_stage(rec.label, total=n)
+    for j in range(n):
+        out, rej, marker = stage_io.shard_paths(rec.dir, j)
+        if not marker.is_file():
+            t = time.time()
+            table = stage_io.read_parquet(stage_io.shard_paths(in_dir, j)[0])
+            kept, rejected, generated = stage_io.execute(impl, table, rec.label)
+            stage_io.write_parquet(kept, out)
+            stage_io.write_parquet(rejected, rej)
+            stage_io.write_json(marker, stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated))
+        stats.append(stage_io.read_marker(marker))
+        bar.advance(task)
+    return stats
+
+
+def _run_global(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]:
+    import pyarrow as pa
+
+    done = rec.dir / "done.json"
+    task = bar.add_stage(rec.label, total=1)
+    if not done.is_file():
+        t = time.time()
+        table = pa.concat_tables([stage_io.read_parquet(stage_io.shard_paths(in_dir, j)[0]) for j in range(n)])
+        kept, rejected, generated = stage_io.execute(impl, table, rec.label)
+        kept_t = kept.to_arrow()
+        for j, part in enumerate(split_table(kept_t, n)):
+            stage_io.write_parquet(part, stage_io.shard_paths(rec.dir, j)[0])
+        stage_io.write_parquet(rejected, stage_io.shard_paths(rec.dir, 0)[1])
+        stage_io.write_json(done, stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated))
+    bar.advance(task)
+    return [stage_io.read_marker(done)]
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in label)[:40]

@@ -1,0 +1,64 @@
+"""The models a run uses, built lazily by name from `recipe.models`, sharing one request
+cache. A stage asks for `pool.get("policy")`; engines start only when first needed, so a
+fully cached re-run never loads a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LLMPool:
+    def __init__(self, specs: dict, cache_path: Path):
+        self.specs = specs
+        self.cache_path = cache_path
+        self._llms: dict = {}
+        self._cache = None
+
+    def identity(self, name: str) -> dict:
+        """What names this model in stage keys and lineage (no secrets, no engine start)."""
+        spec = self.specs[name]
+        ident = {"backend": spec.backend, "model": spec.model, "revision": spec.revision}
+        if spec.model is None:
+            from datagen.tiny.build import ensure_tiny_model
+
+            ident["model"] = "datagen-tiny"
+            ident["build"] = _tiny_build_id(ensure_tiny_model())
+        if spec.backend == "openai":
+            ident["base_url"] = spec.base_url
+        return ident
+
+    def get(self, name: str):
+        if name not in self._llms:
+            from datagen.llm import make_llm
+            from datagen.llm.cache import RequestCache
+
+            if self._cache is None:
+                self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+                self._cache = RequestCache(self.cache_path)
+            self._llms[name] = make_llm(self.specs[name], self._cache)
+        return self._llms[name]
+
+    def stats(self) -> dict:
+        out = {}
+        for name, llm in self._llms.items():
+            st = getattr(llm, "stats", None)
+            if st is not None:
+                out[name] = {k: v for k, v in vars(st).items() if k != "extra"}
+        return out
+
+    def close(self) -> None:
+        for llm in self._llms.values():
+            close = getattr(llm, "close", None)
+            if close:
+                close()
+        self._llms.clear()
+
+
+def _tiny_build_id(path: Path) -> str:
+    import json
+
+    info = path / "datagen_tiny.json"
+    if info.is_file():
+        data = json.loads(info.read_text())
+        return str(data.get("hash") or data.get("build_hash") or path.name)
+    return path.name

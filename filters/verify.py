@@ -1,0 +1,124 @@
+"""Verifiers: plain functions with TRL's reward signature, used to filter, reward and evaluate.
+
+`verifier(prompts, completions, **columns) -> list[float | None]`: 1.0 correct, 0.0 wrong,
+None when the row has nothing to check against. `completions` may be strings or TRL
+conversational completions (lists of messages; the last message's content is judged).
+Each verifier carries `name` and `version`, recorded in every row it judges.
+
+This module holds the math final-answer verifier (built on `math-verify`); the code and
+instruction-constraint verifiers arrive with the filters issue.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from datagen.errors import UserError
+
+Verifier = Callable[..., list]
+
+
+def completion_text(c) -> str:
+    """The text of one completion: a string, a message dict, or a list of messages."""
+    if isinstance(c, str):
+        return c
+    if isinstance(c, dict):
+        return c.get("content") or ""
+    if isinstance(c, (list, tuple)) and c:
+        return completion_text(c[-1])
+    return ""
+
+
+def _timeouts() -> dict:
+    # math-verify guards parsing with signal.alarm, which only works in the main thread
+    main = threading.current_thread() is threading.main_thread()
+    return {"parsing_timeout": 5 if main else None}
+
+
+def parse_answer(text: str):
+    """Final answer of a model response: last \\boxed{}, else 'the answer is', else last number."""
+    from math_verify import parse
+
+    return parse(text, **_timeouts())
+
+
+def parse_gold(answer: str):
+    from math_verify import parse
+
+    answer = answer.strip()
+    src = answer if ("\\boxed" in answer or "$" in answer) else f"\\boxed{{{answer}}}"
+    return parse(src, **_timeouts())
+
+
+def math_answer(prompts, completions, answer=None, **_) -> list[float | None]:
+    """1.0 if the completion's final answer equals the reference `answer` (math-verify)."""
+    from math_verify import verify
+
+    if answer is None:
+        return [None] * len(completions)
+    main = threading.current_thread() is threading.main_thread()
+    out: list[float | None] = []
+    gold_cache: dict[str, object] = {}
+    for comp, gold in zip(completions, answer):
+        if gold is None or str(gold).strip() == "":
+            out.append(None)
+            continue
+        g = gold_cache.get(gold)
+        if g is None:
+            g = gold_cache[gold] = parse_gold(str(gold))
+        pred = parse_answer(completion_text(comp))
+        ok = bool(pred) and bool(g) and verify(g, pred, timeout_seconds=5 if main else None)
+        out.append(1.0 if ok else 0.0)
+    return out
+
+
+math_answer.name = "math_answer"  # type: ignore[attr-defined]
+math_answer.version = "1"  # type: ignore[attr-defined]
+
+VERIFIERS: dict[str, Verifier] = {"math_answer": math_answer}
+
+
+def get_verifier(name: str, field: str = "verifier") -> Verifier:
+    try:
+        return VERIFIERS[name]
+    except KeyError:
+        raise UserError(f"{field}: unknown verifier {name!r} (known: {', '.join(sorted(VERIFIERS))})") from None
+
+
+def why_rejected(score: float | None, text: str) -> str | None:
+    """Reject reason for a verifier score: None (kept), 'no_answer', 'wrong_answer' or 'unverifiable'."""
+    if score is None:
+        return "unverifiable"
+    if score >= 1.0:
+        return None
+    return "wrong_answer" if parse_answer(text) else "no_answer"
+
+
+class VerifyFilter:
+    """Filter stage: score each row's completion with a verifier; keep score >= threshold."""
+
+    scope = "shard"
+
+    def __init__(self, spec, ctx=None):
+        self.spec = spec
+        self.verifier = get_verifier(spec.verifier, f"stages.{getattr(ctx, 'index', '?')}.verifier")
+
+    def describe(self) -> dict:
+        return {"filter": "verify", "verifier": {"name": self.verifier.name, "version": self.verifier.version}}
+
+    def __call__(self, ds):
+        from datagen.verdict import Verdict
+
+        if "completion" not in ds.column_names:
+            raise UserError("verify: rows have no 'completion' column; put a generator stage before it")
+        completions = ds["completion"]
+        prompts = ds["prompt"] if "prompt" in ds.column_names else [None] * len(completions)
+        scores = self.verifier(prompts=prompts, completions=completions, answer=ds["answer"])
+        reasons = [
+            None if s is not None and s >= self.spec.threshold else (why_rejected(s, completion_text(c)) or "below_threshold")
+            for s, c in zip(scores, completions)
+        ]
+        return Verdict(
+            keep=[r is None for r in reasons], reason=reasons, score=scores, name=self.verifier.name, version=self.verifier.version
+        )

