@@ -15,9 +15,9 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from datagen.errors import UserError
 from datagen.paths import store_dir
@@ -115,6 +115,8 @@ class Store:
             existing = self.find_fingerprint(name, fingerprint)
             if existing:
                 return existing, False
+            for stale in (self.root / name).glob(".tmp-v*"):  # left by a killed publish
+                shutil.rmtree(stale, ignore_errors=True)
             have = self.versions(name)
             ref = VersionRef(name, (have[-1] if have else 0) + 1)
             final = self.root / name / f"v{ref.version}"
