@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -26,10 +25,10 @@ def _fail(err: DatagenError) -> None:
 @app.command()
 def run(
     recipe: Path = typer.Argument(..., help="recipe YAML"),
-    set_: Optional[List[str]] = SetOpt,
-    store: Optional[Path] = StoreOpt,
-    name: Optional[str] = typer.Option(None, "--name", help="dataset name (default: recipe output.name)"),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"),
+    set_: list[str] | None = SetOpt,
+    store: Path | None = StoreOpt,
+    name: str | None = typer.Option(None, "--name", help="dataset name (default: recipe output.name)"),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"),
 ):
     """Run a recipe; the last line printed is the version ref (NAME@vN)."""
     try:
@@ -54,7 +53,7 @@ def run(
 
 
 @app.command()
-def validate(recipe: Path = typer.Argument(...), set_: Optional[List[str]] = SetOpt):
+def validate(recipe: Path = typer.Argument(...), set_: list[str] | None = SetOpt):
     """Check a recipe without running it."""
     try:
         from datagen.recipe_io import load_recipe
@@ -67,7 +66,7 @@ def validate(recipe: Path = typer.Argument(...), set_: Optional[List[str]] = Set
 
 
 @app.command()
-def versions(name: str = typer.Argument(...), store: Optional[Path] = StoreOpt):
+def versions(name: str = typer.Argument(...), store: Path | None = StoreOpt):
     """List the versions of a dataset."""
     from datagen.store import Store
 
@@ -82,7 +81,7 @@ def versions(name: str = typer.Argument(...), store: Optional[Path] = StoreOpt):
 
 
 @app.command()
-def show(ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"), store: Optional[Path] = StoreOpt, as_json: bool = typer.Option(False, "--json")):
+def show(ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"), store: Path | None = StoreOpt, as_json: bool = typer.Option(False, "--json")):
     """Show a version's manifest and path."""
     try:
         from datagen.store import Store
@@ -107,7 +106,7 @@ def show(ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"), store: O
 def push(
     ref: str = typer.Argument(...),
     repo_id: str = typer.Option(..., "--repo-id", help="ORG/NAME on the Hugging Face Hub"),
-    store: Optional[Path] = StoreOpt,
+    store: Path | None = StoreOpt,
     revision_tag: bool = typer.Option(True, "--revision-tag/--no-revision-tag", help="tag the commit vN"),
     private: bool = typer.Option(False, "--private"),
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be uploaded, upload nothing"),

@@ -12,7 +12,7 @@ instruction-constraint verifiers arrive with the filters issue.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from datagen.errors import UserError
 

@@ -50,7 +50,7 @@ class Recipe(BaseModel):
         return infer_source(v) if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _models_exist(self) -> "Recipe":
+    def _models_exist(self) -> Recipe:
         for i, stage in enumerate(self.stages):
             name = getattr(stage, "model", None)
             if name is not None and name not in self.models:

@@ -9,7 +9,7 @@ a directory, else a Hub id). Loading lives in `datagen/sources.py`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,7 +65,7 @@ class ProceduralSource(_Columns):
 
 
 SourceSpec = Annotated[
-    Union[JsonlSource, ParquetSource, DiskSource, HubSource, VersionSource, ProceduralSource],
+    JsonlSource | ParquetSource | DiskSource | HubSource | VersionSource | ProceduralSource,
     Field(discriminator="type"),
 ]
 

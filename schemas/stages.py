@@ -7,7 +7,7 @@ names to implementations. `type: python` is the one escape hatch to user code
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,4 +65,4 @@ class PythonStage(_Stage):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-StageSpec = Annotated[Union[RejectionStage, VerifyStage, DedupStage, PythonStage], Field(discriminator="type")]
+StageSpec = Annotated[RejectionStage | VerifyStage | DedupStage | PythonStage, Field(discriminator="type")]

@@ -36,8 +36,9 @@ def test_reject_reasons():
 
 
 def _frame(texts):
-    from schemas.rows import SEED_SCHEMA, empty_meta
     import pyarrow as pa
+
+    from schemas.rows import SEED_SCHEMA, empty_meta
 
     rows = [{"id": f"r{i}", "question": t, "answer": None, "meta": empty_meta("s")} for i, t in enumerate(texts)]
     return pl.from_arrow(pa.Table.from_pylist(rows, schema=SEED_SCHEMA))
