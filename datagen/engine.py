@@ -79,10 +79,10 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> 
     src_dir = run_dir / f"00-source-{upstream}"
     _write_source_shards(seeds.table, src_dir, n_shards)
 
-    pool = LLMPool(recipe.models, store.root / ".cache" / "requests.sqlite")
     records: list[StageRecord] = []
     in_dir = src_dir
     with (progress or StageProgress()) as bar:
+        pool = LLMPool(recipe.models, store.root / ".cache" / "requests.sqlite", progress=bar)
         try:
             for i, spec in enumerate(recipe.stages):
                 ctx = StageContext(index=i, pool=pool, seed=recipe.seed)

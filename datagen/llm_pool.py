@@ -8,8 +8,9 @@ from pathlib import Path
 
 
 class LLMPool:
-    def __init__(self, specs: dict, cache_path: Path):
+    def __init__(self, specs: dict, cache_path: Path, progress=None):
         self.specs = specs
+        self.progress = progress  # a StageProgress, for per-model request bars
         self.cache_path = cache_path
         self._llms: dict = {}
         self._cache = None
@@ -19,10 +20,11 @@ class LLMPool:
         spec = self.specs[name]
         ident = {"backend": spec.backend, "model": spec.model, "revision": spec.revision}
         if spec.model is None:
+            from datagen.llm import TINY_NAME, tiny_build_hash
             from datagen.tiny.build import ensure_tiny_model
 
-            ident["model"] = "datagen-tiny"
-            ident["build"] = _tiny_build_id(ensure_tiny_model())
+            ident["model"] = TINY_NAME
+            ident["build"] = tiny_build_hash(ensure_tiny_model())
         if spec.backend == "openai":
             ident["base_url"] = spec.base_url
         return ident
@@ -35,7 +37,8 @@ class LLMPool:
             if self._cache is None:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
                 self._cache = RequestCache(self.cache_path)
-            self._llms[name] = make_llm(self.specs[name], self._cache)
+            bar = self.progress.llm_callback(name) if self.progress is not None else None
+            self._llms[name] = make_llm(self.specs[name], self._cache, bar)
         return self._llms[name]
 
     def stats(self) -> dict:
@@ -52,13 +55,7 @@ class LLMPool:
             if close:
                 close()
         self._llms.clear()
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
 
-
-def _tiny_build_id(path: Path) -> str:
-    import json
-
-    info = path / "datagen_tiny.json"
-    if info.is_file():
-        data = json.loads(info.read_text())
-        return str(data.get("hash") or data.get("build_hash") or path.name)
-    return path.name

@@ -41,6 +41,17 @@ class StageProgress:
         if self._progress is not None and task is not None:
             self._progress.advance(task, n)
 
+    def llm_callback(self, name: str):
+        """A `(done, total)` callback for a CachedLLM: one bar per model, per generate call."""
+        if self._progress is None:
+            return None
+        task = self._progress.add_task(f"  {name}: samples", total=None, visible=False)
+
+        def update(done: int, total: int) -> None:
+            self._progress.update(task, completed=done, total=total, visible=True)
+
+        return update
+
     def remove(self, task):
         if self._progress is not None and task is not None:
             self._progress.remove_task(task)

@@ -74,7 +74,7 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         "parents": seeds.parents,
         "seed": recipe.seed,
         "models": {name: _public(spec.model_dump(mode="json")) for name, spec in recipe.models.items()},
-        "sampling": {rec.label: s["sampling"] for rec, s in zip(records, [r.model_dump(mode="json") for r in recipe.stages]) if "sampling" in s},
+        "sampling": {s.label: s.sampling.model_dump(mode="json") for s in recipe.stages if hasattr(s, "sampling")},
         "stages": stages,
         "counts": {"train": kept_rows, "rejected": rej_rows},
         "reject_reasons": reasons,

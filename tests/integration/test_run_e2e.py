@@ -1,0 +1,148 @@
+"""End to end through the real CLI with the embedded tiny model on real vLLM (CPU build):
+the quickstart, kill -9 and resume, the OpenAI backend against a real vLLM server with an
+API key that must never leak, and the GSM8K recipe offline on local seeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.integration.vllm_server import run_vllm_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+REPO = Path(__file__).resolve().parents[2]
+QUICK = REPO / "recipes" / "quickstart.yaml"
+
+
+def datagen_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "datagen", *map(str, args)]
+
+
+def run_cli(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
+    r = subprocess.run(datagen_cmd(*args), capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
+    assert r.returncode == 0, f"exit {r.returncode}\nstdout:{r.stdout[-3000:]}\nstderr:{r.stderr[-6000:]}"
+    return r
+
+
+def version_dir(store: Path, ref: str) -> Path:
+    name, v = ref.split("@")
+    return store / name / v
+
+
+def data_table(store: Path, ref: str):
+    import pyarrow as pa
+
+    files = sorted((version_dir(store, ref) / "data").glob("*.parquet"))
+    return pa.concat_tables([pq.read_table(f) for f in files])
+
+
+def test_quickstart(tiny_model, tmp_path):
+    store = tmp_path / "store"
+    t0 = time.time()
+    r = run_cli("run", QUICK, "--store", store)
+    ref = r.stdout.strip().splitlines()[-1]
+    assert ref == "quickstart@v1"
+    m = json.loads((version_dir(store, ref) / "manifest.json").read_text())
+    rej = m["stages"][0]
+    assert rej["rows_in"] == 128 and rej["kept"] + rej["rejected"] == 128 * 4
+    assert 0 < rej["kept"] < 128 * 4, "the tiny model should solve some problems, not all"
+    assert set(rej["reasons"]) <= {"wrong_answer", "no_answer"}
+    assert m["tokens"]["completion"] > 0 and m["libraries"]["datasets"]
+    train = data_table(store, ref)
+    meta = train.column("meta").to_pylist()
+    assert all(x["model"].startswith("vllm:datagen-tiny@") and x["verdicts"][-2]["passed"] for x in meta)
+    assert all(0 < x["pass_rate"] <= 1 for x in meta)
+    from datasets import load_dataset
+
+    ds = load_dataset(str(version_dir(store, ref)), split="train")
+    assert ds.num_rows == m["counts"]["train"] and ds[0]["completion"][0]["role"] == "assistant"
+    print(f"quickstart wall time: {time.time() - t0:.1f}s (manifest stage seconds: {m['wall_time_s']})")
+
+
+def test_kill9_then_resume_gives_the_same_dataset(tiny_model, tmp_path):
+    over = ["--set", "source.n=48", "--set", "models.default.batch_size=16", "--set", "output.shards=2"]
+    ref_store, store = tmp_path / "ref", tmp_path / "killed"
+    reference = run_cli("run", QUICK, *over, "--store", ref_store).stdout.strip().splitlines()[-1]
+
+    proc = subprocess.Popen(datagen_cmd("run", QUICK, *over, "--store", store), cwd=REPO, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cache = store / ".cache" / "requests.sqlite"
+    deadline = time.time() + 600
+    killed_at = None
+    from datagen.llm.cache import RequestCache
+
+    while time.time() < deadline and proc.poll() is None:
+        if cache.exists():
+            with RequestCache(cache) as c:
+                n = len(c)
+            if n >= 48:  # some batches done, more to go (48 prompts x 4 samples = 192)
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed_at = n
+                break
+        time.sleep(0.2)
+    proc.wait(60)
+    assert killed_at is not None, "the run finished or stalled before it could be killed"
+    assert not (store / "quickstart" / "v1").exists()
+    with RequestCache(cache) as c:
+        cached = len(c)  # what survived the kill
+
+    resumed = run_cli("run", QUICK, *over, "--store", store).stdout.strip().splitlines()[-1]
+    m = json.loads((version_dir(store, resumed) / "manifest.json").read_text())
+    regenerated = sum(s.get("generated", 0) for s in m["run"]["llm"].values())
+    print(f"kill -9 with {cached} of 192 samples cached; the resume generated {regenerated} (the rest), none twice")
+    assert regenerated == 192 - cached  # nothing that was cached is generated again
+    a, b = data_table(ref_store, reference), data_table(store, resumed)
+    assert a.equals(b), "resumed dataset differs from the uninterrupted one"
+    ma = json.loads((version_dir(ref_store, reference) / "manifest.json").read_text())
+    assert ma["fingerprint"] == m["fingerprint"]
+
+
+def test_openai_backend_run_never_leaks_the_key(tiny_model, tmp_path):
+    secret = "sk-datagen-test-" + os.urandom(12).hex()
+    with run_vllm_server(str(tiny_model), tmp_path / "server.log", extra_args=("--api-key", secret)) as base_url:
+        env = {**os.environ, "DATAGEN_TEST_KEY": secret}
+        over = ["--set", "source.n=16", "--set", "models.default.backend=openai", "--set", f"models.default.base_url={base_url}",
+                "--set", "models.default.api_key_env=DATAGEN_TEST_KEY", "--set", f"models.default.model={tiny_model}",
+                "--progress"]
+        store = tmp_path / "store"
+        r = run_cli("run", QUICK, *over, "--store", store, env=env)
+        ref = r.stdout.strip().splitlines()[-1]
+        m = json.loads((version_dir(store, ref) / "manifest.json").read_text())
+        assert m["stages"][0]["kept"] + m["stages"][0]["rejected"] == 64
+        assert "llm_error" not in m["reject_reasons"]
+        # without the key the server refuses; every request becomes a rejected row with its reason
+        bad = run_cli("run", QUICK, *over, "--set", "output.name=nokey", "--set", "models.default.max_retries=0", "--store", store,
+                      env={**os.environ, "DATAGEN_TEST_KEY": "wrong"})
+        mb = json.loads((version_dir(store, bad.stdout.strip().splitlines()[-1]) / "manifest.json").read_text())
+        assert mb["counts"]["train"] == 0 and mb["reject_reasons"] == {"llm_error": 64}
+    leaks = [str(p) for p in store.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert not leaks, f"API key found in {leaks}"
+    assert secret not in r.stdout + r.stderr + bad.stdout + bad.stderr
+
+
+def test_gsm8k_recipe_offline_on_local_seeds(tiny_model, tmp_path, shared_dir):
+    seeds = shared_dir / "seeds" / "gsm8k_train" / "train.jsonl"
+    if not seeds.is_file():
+        pytest.skip(f"{seeds} absent (shared/ not beside the checkout)")
+    store = tmp_path / "store"
+    r = run_cli("run", REPO / "recipes" / "gsm8k_rejection.yaml",
+                "--set", f"source={{type: jsonl, path: {seeds}, limit: 16, id_column: id}}",
+                "--set", "models.default.model=null", "--set", "models.default.dtype=float32",
+                "--set", "models.default.max_model_len=1024", "--set", "stages.0.k=2", "--set", "stages.0.sampling.max_tokens=128",
+                "--set", "output.shards=2", "--store", store)
+    ref = r.stdout.strip().splitlines()[-1]
+    assert ref == "gsm8k-rejection@v1"
+    m = json.loads((version_dir(store, ref) / "manifest.json").read_text())
+    assert m["stages"][0]["rows_in"] == 16 and m["stages"][0]["kept"] + m["stages"][0]["rejected"] == 32
+    rej = pq.read_table(next((version_dir(store, ref) / "rejected").glob("*.parquet")))
+    assert all(rej.column("reason").to_pylist())
+    assert rej.column("meta").to_pylist()[0]["parent_id"].startswith("gsm8k/train/")
