@@ -145,10 +145,11 @@ def _normalise(df, spec, label: str):
         raise UserError(f"source.answer_column: column {a!r} not found in {label} (columns: {', '.join(sorted(cols))})")
     else:
         answer = pl.Series([None] * len(df), dtype=pl.String)
-    if spec.id_column:
-        if spec.id_column not in cols:
-            raise UserError(f"source.id_column: column {spec.id_column!r} not found in {label}")
-        ids = df.get_column(spec.id_column).cast(pl.String).to_list()
+    id_column = spec.id_column or ("id" if spec.type in ("procedural", "version") else None)
+    if id_column:
+        if id_column not in cols:
+            raise UserError(f"source.id_column: column {id_column!r} not found in {label}")
+        ids = df.get_column(id_column).cast(pl.String).to_list()
     else:
         ids = [hashlib.sha256(t.encode()).hexdigest()[:20] for t in question.to_list()]
     ids = _unique(ids)

@@ -102,3 +102,14 @@ def test_missing_question_column_is_named(tmp_path):
     p = write_jsonl(tmp_path / "s.jsonl", [{"prompt": "x"}])
     with pytest.raises(UserError, match="question_column"):
         _run(tmp_path, p)
+
+
+def test_a_version_as_source_records_its_parent(tmp_path, seeds):
+    first = _run(tmp_path, seeds)
+    path = write_recipe(tmp_path / "r2.yaml", {"source": f"{first.ref}", "stages": [{"type": "dedup", "column": "question"}], "output": {"name": "child", "shards": 1}})
+    res = run_recipe(load_recipe(path), Store(tmp_path / "store"), progress=StageProgress(False))
+    assert res.manifest["parents"] == ["eng@v1"]
+    child = Store(tmp_path / "store").read_table(res.ref)
+    parent_ids = set(Store(tmp_path / "store").read_table(first.ref).column("id").to_pylist())
+    assert set(child.column("id").to_pylist()) <= parent_ids
+    assert child.column("meta").to_pylist()[0]["source"] == "eng@v1"
