@@ -136,7 +136,7 @@ def test_gsm8k_recipe_offline_on_local_seeds(tiny_model, tmp_path, shared_dir):
     store = tmp_path / "store"
     r = run_cli("run", REPO / "recipes" / "gsm8k_rejection.yaml",
                 "--set", f"source={{type: jsonl, path: {seeds}, limit: 16, id_column: id}}",
-                "--set", "models.default.model=null", "--set", "models.default.dtype=float32",
+                "--set", "models.default.model=null", "--set", "models.default.dtype=float32", "--set", "models.default.max_model_len=null",
                 "--set", "stages.0.k=2", "--set", "stages.0.sampling.max_tokens=128",
                 "--set", "output.shards=2", "--store", store)
     ref = r.stdout.strip().splitlines()[-1]
