@@ -31,6 +31,9 @@ def run(
     progress: bool | None = typer.Option(None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"),
 ):
     """Run a recipe; the last line printed is the version ref (NAME@vN)."""
+    import os
+
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout carries only the ref
     try:
         from datagen.engine import run_recipe
         from datagen.progress import StageProgress

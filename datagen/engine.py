@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datagen import stage_io
-from datagen.errors import UserError
+from datagen.errors import DatagenError, UserError
 from datagen.hashing import digest, table_fingerprint
 from datagen.store import Store, VersionRef
 
@@ -91,6 +91,7 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> 
                 key = digest({"upstream": upstream, "spec": spec.model_dump(mode="json"), "impl": desc})
                 rec = StageRecord(i, spec.label, spec.type, key, impl.scope, desc, run_dir / f"{i + 1:02d}-{_slug(spec.label)}-{key}")
                 rec.shards = _run_stage(impl, rec, in_dir, n_shards, bar)
+                _check_not_all_failed(rec)
                 records.append(rec)
                 upstream, in_dir = key, rec.dir
         finally:
@@ -98,8 +99,29 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> 
             pool.close()
 
     run_info = {"wall_time_s": round(time.time() - t0, 3), "llm": llm_stats}
-    ref, created = store.publish(name, upstream, lambda tmp, ref: write_version(tmp, ref, recipe, seeds, records, n_shards, upstream, run_info))
+    # same config and same content -> same fingerprint; a re-run that retried failed requests differs
+    fingerprint = digest({"key": upstream, "content": [s.get("content") for r in records for s in r.shards]})
+    ref, created = store.publish(name, fingerprint, lambda tmp, ref: write_version(tmp, ref, recipe, seeds, records, n_shards, fingerprint, run_info))
     return RunResult(ref, created, store.manifest(ref))
+
+
+def _check_not_all_failed(rec: StageRecord) -> None:
+    """A stage whose every LLM request failed (server down, bad key, dead engine) fails the run
+    instead of publishing a version made only of errors; a re-run retries them."""
+    failed = sum(s.get("llm_failed", 0) for s in rec.shards)
+    if failed and failed == sum(s["kept"] + s["rejected"] for s in rec.shards):
+        reason = _first_llm_error(rec)
+        raise DatagenError(f"stage {rec.index} ({rec.label}): all {failed} LLM requests failed, e.g. {reason!r}; nothing was published, fix the model/endpoint and run again")
+
+
+def _first_llm_error(rec: StageRecord) -> str:
+    import polars as pl
+
+    for p in sorted(rec.dir.glob("shard-*.rejected.parquet")):
+        df = pl.read_parquet(p, columns=["reason"]).filter(pl.col("reason").str.starts_with("llm_error"))
+        if df.height:
+            return df.item(0, 0)
+    return "unknown"
 
 
 def _write_source_shards(table, src_dir: Path, n: int) -> None:
@@ -126,7 +148,7 @@ def _run_stage(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]:
     task = bar.add_stage(rec.label, total=n)
     for j in range(n):
         out, rej, marker = stage_io.shard_paths(rec.dir, j)
-        if not marker.is_file():
+        if not stage_io.is_done(marker):
             t = time.time()
             table = stage_io.read_parquet(stage_io.shard_paths(in_dir, j)[0])
             kept, rejected, generated = stage_io.execute(impl, table, rec.label)
@@ -143,7 +165,7 @@ def _run_global(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]
 
     done = rec.dir / "done.json"
     task = bar.add_stage(rec.label, total=1)
-    if not done.is_file():
+    if not stage_io.is_done(done):
         t = time.time()
         table = pa.concat_tables([stage_io.read_parquet(stage_io.shard_paths(in_dir, j)[0]) for j in range(n)])
         kept, rejected, generated = stage_io.execute(impl, table, rec.label)

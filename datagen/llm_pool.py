@@ -19,6 +19,8 @@ class LLMPool:
         """What names this model in stage keys and lineage (no secrets, no engine start)."""
         spec = self.specs[name]
         ident = {"backend": spec.backend, "model": spec.model, "revision": spec.revision}
+        # what changes outputs (not batch sizes, timeouts or concurrency)
+        ident.update(dtype=spec.dtype, engine_args=spec.engine_args, chat_template_kwargs=spec.chat_template_kwargs)
         if spec.model is None:
             from datagen.llm import TINY_NAME, tiny_build_hash
             from datagen.tiny.build import ensure_tiny_model

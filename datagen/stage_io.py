@@ -90,7 +90,12 @@ def execute(impl, table, label: str):
 
 
 def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool) -> dict:
+    """A shard's marker: counts, reject reasons, tokens, a content hash of its outputs, and
+    how many LLM requests failed (such a shard is recomputed on the next run: the cached
+    requests come back free and only the failed ones are retried)."""
     import polars as pl
+
+    from datagen.hashing import table_fingerprint
 
     reasons = {}
     if rejected.height:
@@ -107,7 +112,16 @@ def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool) -
                 ).row(0)
                 tokens["prompt"] += int(s[0] or 0)
                 tokens["completion"] += int(s[1] or 0)
-    return {"rows_in": rows_in, "kept": kept.height, "rejected": rejected.height, "reasons": reasons, "tokens": tokens, "seconds": round(seconds, 3)}
+    return {
+        "rows_in": rows_in, "kept": kept.height, "rejected": rejected.height, "reasons": reasons, "tokens": tokens,
+        "seconds": round(seconds, 3), "llm_failed": reasons.get("llm_error", 0),
+        "content": table_fingerprint(standard_types(kept.to_arrow())) + table_fingerprint(standard_types(rejected.to_arrow())),
+    }
+
+
+def is_done(marker: Path) -> bool:
+    """A shard is done when its marker exists and none of its LLM requests failed."""
+    return marker.is_file() and not read_marker(marker).get("llm_failed")
 
 
 def read_marker(path: Path) -> dict:

@@ -6,8 +6,9 @@ batches of `spec.batch_size` and each batch is reported (and so cached) as soon 
 finishes. If a batch is refused as a whole (a prompt longer than the context, say), its
 requests are retried one by one so only the bad ones are reported failed.
 
-On CPU: `dtype: auto` means float32, `VLLM_CPU_KVCACHE_SPACE` defaults to 2 (GiB), and
-the engine runs eager (no torch.compile warm-up) unless `engine_args` says otherwise.
+On CPU: `dtype: auto` means float32, `VLLM_CPU_KVCACHE_SPACE` defaults to 2 (GiB), the
+engine runs eager (no torch.compile warm-up) and chunked prefill is off (with per-request
+seeds it crashes the CPU worker in vLLM 0.32), unless `engine_args` says otherwise.
 vLLM starts its engine in a spawned process, so a script that uses this backend needs the
 usual `if __name__ == "__main__":` guard.
 
@@ -52,6 +53,9 @@ class VLLMBackend:
             kwargs["max_model_len"] = spec.max_model_len
         if on_cpu:
             kwargs["enforce_eager"] = True
+            # vLLM 0.32 CPU: a seeded request whose prompt is split by chunked prefill
+            # crashes the worker ("CPU Generator does not use offset"); prefill whole prompts.
+            kwargs["enable_chunked_prefill"] = False
         kwargs.update(spec.engine_args)
         self.llm = LLM(**kwargs)
         self.identity = {"backend": "vllm", "model": self.model_path, "revision": spec.revision, "dtype": self.dtype, **(identity or {})}

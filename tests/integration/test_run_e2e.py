@@ -119,11 +119,14 @@ def test_openai_backend_run_never_leaks_the_key(tiny_model, tmp_path):
         m = json.loads((version_dir(store, ref) / "manifest.json").read_text())
         assert m["stages"][0]["kept"] + m["stages"][0]["rejected"] == 64
         assert "llm_error" not in m["reject_reasons"]
-        # without the key the server refuses; every request becomes a rejected row with its reason
-        bad = run_cli("run", QUICK, *over, "--set", "output.name=nokey", "--set", "models.default.max_retries=0", "--store", store,
-                      env={**os.environ, "DATAGEN_TEST_KEY": "wrong"})
-        mb = json.loads((version_dir(store, bad.stdout.strip().splitlines()[-1]) / "manifest.json").read_text())
-        assert mb["counts"]["train"] == 0 and mb["reject_reasons"] == {"llm_error": 64}
+        # a wrong key: the server refuses every request -> the run fails (exit 1), names the
+        # reason, and publishes nothing
+        bad = subprocess.run(datagen_cmd("run", QUICK, *over, "--set", "output.name=nokey", "--set", "models.default.max_retries=0",
+                                         "--store", store), capture_output=True, text=True, cwd=REPO, timeout=900,
+                             env={**os.environ, "DATAGEN_TEST_KEY": "wrong"})
+        assert bad.returncode == 1, bad.stderr[-3000:]
+        assert "all 64 LLM requests failed" in bad.stderr and "401" in bad.stderr
+        assert not (store / "nokey").exists() or not list((store / "nokey").glob("v*"))
     leaks = [str(p) for p in store.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
     assert not leaks, f"API key found in {leaks}"
     assert secret not in r.stdout + r.stderr + bad.stdout + bad.stderr
