@@ -24,6 +24,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=200)
+    ap.add_argument("--model", default=None, help="model path (default: the embedded tiny model)")
+    ap.add_argument("--batch-size", type=int, default=256, help="datagen's vLLM batch size (the unit cached at once)")
     args = ap.parse_args()
 
     from vllm import SamplingParams
@@ -39,7 +41,7 @@ def main() -> None:
 
     spec = RejectionStage(type="rejection", k=args.k, sampling={"temperature": 0.8, "max_tokens": args.max_tokens, "seed": 0})
     seeds = load_source(ProceduralSource(type="procedural", n=args.prompts, seed=1)).table
-    backend = make_backend(ModelSpec(model=None, batch_size=10_000))
+    backend = make_backend(ModelSpec(model=args.model, batch_size=args.batch_size))
     convs = [[{"role": "user", "content": spec.prompt_template.format(question=q)}] for q in seeds.column("question").to_pylist()]
 
     def raw() -> int:
