@@ -122,6 +122,8 @@ def why_rejected(score: float | None, text: str) -> str | None:
         return "unverifiable"
     if score >= 1.0:
         return None
+    if _BOXED.search(text):  # an answer was given (and judged wrong); no need to parse it again
+        return "wrong_answer"
     return "wrong_answer" if parse_answer(text) else "no_answer"
 
 

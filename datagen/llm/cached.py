@@ -24,10 +24,15 @@ Progress = Callable[[int, int], None]  # (samples done, samples asked) -> None
 
 def sample_seed(base_seed: int, messages: Conversation | str, index: int) -> int:
     """The 31-bit seed of sample `index` of `messages` (or of the conversation with that
-    `messages_hash`) under `base_seed`."""
+    `messages_hash`) under `base_seed`: a 30-bit hash of (base_seed, messages) plus `index`.
+    Consecutive samples have consecutive seeds, which is exactly how vLLM seeds the children
+    of an `n > 1` request, so a backend may send samples i..i+k-1 as one request with
+    `n=k, seed=sample_seed(i)` and get the very same samples."""
+    if not 0 <= index < 1 << 30:
+        raise ValueError(f"sample index {index} out of range")
     sha = messages if isinstance(messages, str) else messages_hash(messages)
-    digest = hashlib.sha256(f"{base_seed}:{sha}:{index}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+    digest = hashlib.sha256(f"{base_seed}:{sha}".encode()).digest()
+    return (int.from_bytes(digest[:4], "big") & 0x3FFFFFFF) + index
 
 
 class CachedLLM:

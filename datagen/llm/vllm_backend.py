@@ -1,10 +1,12 @@
 """Backend on vLLM's offline engine (`vllm.LLM`), GPU or the CPU build.
 
-Conversations are formatted by `LLM.chat` with the model's chat template; every request
-gets its own `SamplingParams(n=1, seed=request.seed)`. Requests go to the engine in
-batches of `spec.batch_size` and each batch is reported (and so cached) as soon as it
-finishes. If a batch is refused as a whole (a prompt longer than the context, say), its
-requests are retried one by one so only the bad ones are reported failed.
+Conversations are rendered with the model's chat template (as `LLM.chat` does) and
+streamed into the engine (`LLMEngine.add_request` / `step`): at most `spec.batch_size`
+samples in flight, topped up as requests finish, each finished request reported (and so
+cached) at once — the engine never drains between batches, and a crash loses only what was
+in flight. Consecutive samples of one conversation go as one `n=k` request (vLLM seeds its
+children seed, seed+1, ..., exactly the seeds of the separate samples). A prompt the engine
+refuses (longer than the context, say) fails alone.
 
 On CPU: `dtype: auto` means float32, `VLLM_CPU_KVCACHE_SPACE` defaults to 2 (GiB), the
 engine runs eager (no torch.compile warm-up) and chunked prefill is off (with per-request
@@ -18,6 +20,8 @@ model with `vllm serve --data-parallel-size N` and use the openai backend instea
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 from typing import Sequence
 
@@ -58,13 +62,14 @@ class VLLMBackend:
             kwargs["enable_chunked_prefill"] = False
         kwargs.update(spec.engine_args)
         self.llm = LLM(**kwargs)
+        self._ids = itertools.count()
         self.identity = {"backend": "vllm", "model": self.model_path, "revision": spec.revision, "dtype": self.dtype, **(identity or {})}
 
-    def params(self, request: Request, sampling: Sampling):
+    def params(self, request: Request, sampling: Sampling, n: int = 1):
         from vllm import SamplingParams
 
         return SamplingParams(
-            n=1,
+            n=n,
             seed=request.seed,
             temperature=sampling.temperature,
             top_p=sampling.top_p,
@@ -74,33 +79,62 @@ class VLLMBackend:
         )
 
     def run(self, requests: Sequence[Request], sampling: Sampling, on_done: OnDone) -> None:
-        size = self.spec.batch_size
-        for start in range(0, len(requests), size):
-            batch = list(enumerate(requests[start : start + size], start))
-            try:
-                outputs = self._chat([r for _, r in batch], sampling)
-            except Exception:  # refused as a whole: run one by one so only the bad ones fail
-                for j, request in batch:
-                    self._run_one(j, request, sampling, on_done)
-                continue
-            for (j, _), output in zip(batch, outputs, strict=False):
-                on_done(j, to_completion(output, want_logprobs=sampling.logprobs is not None))
+        """Stream requests through the engine: up to `batch_size` samples in flight, topped up
+        as requests finish, and each finished request reported (so cached) at once."""
+        from vllm.sampling_params import RequestOutputKind
 
-    def _run_one(self, j: int, request: Request, sampling: Sampling, on_done: OnDone) -> None:
+        engine = self.llm.llm_engine
+        groups = iter(_siblings(list(enumerate(requests))))
+        pending: dict[str, list[tuple[int, Request]]] = {}
+        internal: dict[str, str] = {}  # our id -> the engine's (for abort)
+        in_flight = 0
+        want = sampling.logprobs is not None
+
+        def top_up() -> None:
+            nonlocal in_flight
+            while in_flight < self.spec.batch_size:
+                group = next(groups, None)
+                if group is None:
+                    return
+                try:
+                    params = self.params(group[0][1], sampling, len(group))
+                    params.output_kind = RequestOutputKind.FINAL_ONLY
+                    rid = f"datagen-{next(self._ids)}"  # outputs come back under this (external) id
+                    internal[rid] = engine.add_request(rid, {"prompt_token_ids": self._prompt_ids(group[0][1])}, params)
+                except Exception as e:  # a prompt the engine refuses (too long, ...) fails alone
+                    for j, _ in group:
+                        on_done(j, Completion.failed(f"vllm: {type(e).__name__}: {e}"[:500]))
+                    continue
+                pending[rid] = group
+                in_flight += len(group)
+
         try:
-            (output,) = self._chat([request], sampling)
-            completion = to_completion(output, want_logprobs=sampling.logprobs is not None)
-        except Exception as e:
-            completion = Completion.failed(f"vllm: {type(e).__name__}: {e}"[:500])
-        on_done(j, completion)
+            top_up()
+            while pending:
+                if not engine.has_unfinished_requests():
+                    raise RuntimeError(f"engine idle with {len(pending)} requests unreported")
+                for output in engine.step():
+                    group = pending.pop(output.request_id, None) if output.finished else None
+                    if group is None:
+                        continue
+                    in_flight -= len(group)
+                    for (j, _), sample in zip(group, sorted(output.outputs, key=lambda o: o.index), strict=True):
+                        on_done(j, to_completion(output, sample, want))
+                top_up()
+        except Exception as e:  # the engine died: everything not reported fails, with the reason
+            reason = f"vllm: {type(e).__name__}: {e}"[:500]
+            if pending:
+                with contextlib.suppress(Exception):
+                    engine.abort_request([internal.get(r, r) for r in pending])
+            for group in [*pending.values(), *groups]:
+                for j, _ in group:
+                    on_done(j, Completion.failed(reason))
 
-    def _chat(self, requests: Sequence[Request], sampling: Sampling):
-        return self.llm.chat(
-            [r.messages for r in requests],
-            [self.params(r, sampling) for r in requests],
-            use_tqdm=False,
-            chat_template_kwargs=self.spec.chat_template_kwargs or None,
-        )
+    def _prompt_ids(self, request: Request) -> list[int]:
+        """The chat template rendered and tokenized as `LLM.chat` does (no extra special tokens)."""
+        tok = self.llm.get_tokenizer()
+        text = tok.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True, **(self.spec.chat_template_kwargs or {}))
+        return tok.encode(text, add_special_tokens=False)
 
     def close(self) -> None:
         llm, self.llm = getattr(self, "llm", None), None
@@ -111,9 +145,22 @@ class VLLMBackend:
             del llm
 
 
-def to_completion(output, want_logprobs: bool) -> Completion:
-    """A vLLM RequestOutput (n=1) -> Completion, with the chosen tokens' logprobs if asked."""
-    sample = output.outputs[0]
+def _siblings(batch: list[tuple[int, Request]]) -> list[list[tuple[int, Request]]]:
+    """Group consecutive requests for the same messages with consecutive seeds: vLLM draws
+    child i of an `n=k, seed=s` request with seed s+i, so one such request gives exactly the
+    samples the k separate requests would, with one prompt rendered and prefilled."""
+    groups: list[list[tuple[int, Request]]] = []
+    for j, r in batch:
+        last = groups[-1][-1][1] if groups else None
+        if last is not None and r.seed == last.seed + 1 and r.messages == last.messages:
+            groups[-1].append((j, r))
+        else:
+            groups.append([(j, r)])
+    return groups
+
+
+def to_completion(output, sample, want_logprobs: bool) -> Completion:
+    """One sample of a vLLM RequestOutput -> Completion, with the chosen tokens' logprobs if asked."""
     logprobs = None
     if want_logprobs and sample.logprobs is not None:
         logprobs = [float(step[token].logprob) for token, step in zip(sample.token_ids, sample.logprobs, strict=False)]
