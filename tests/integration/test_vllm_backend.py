@@ -36,19 +36,23 @@ def test_identity_and_cpu_defaults(backend, tiny_model):
 
 def test_samples_are_seeded_batched_and_cached_batch_by_batch(backend, llm, tmp_path):
     sampling = Sampling(n=3, temperature=1.0, max_tokens=24, seed=1, logprobs=0)
-    cached_before_batch = []
-    chat = backend.llm.chat
+    cached_at_add = []
+    engine = backend.llm.llm_engine
+    add = engine.add_request
 
-    def spy(messages, params, **kw):
-        cached_before_batch.append(len(llm.cache))
-        return chat(messages, params, **kw)
+    def spy(request_id, prompt, params, **kw):
+        cached_at_add.append((len(llm.cache), params.n))
+        return add(request_id, prompt, params, **kw)
 
-    backend.llm.chat = spy
+    engine.add_request = spy
     try:
         out = llm.generate(CONVS, sampling)
     finally:
-        del backend.llm.chat
-    assert cached_before_batch == [0, 4, 8]  # 9 requests in batches of 4, each cached as it finished
+        del engine.add_request
+    # 3 conversations x 3 samples: each conversation's samples go as one n=3 request; with at
+    # most 4 samples in flight the third is added only once an earlier one finished and was cached
+    assert [n for _, n in cached_at_add] == [3, 3, 3]
+    assert cached_at_add[0][0] == 0 and cached_at_add[-1][0] >= 3
     flat = [c for o in out for c in o]
     assert len(flat) == 9 and all(c.ok for c in flat), [c.error for c in flat]
     for c in flat:
