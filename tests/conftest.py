@@ -14,3 +14,12 @@ REPO = Path(__file__).resolve().parent.parent
 def shared_dir() -> Path:
     """`../shared` beside the checkout (benchmarks and seeds); tests skip when it is absent."""
     return Path(os.environ.get("DATAGEN_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Path:
+    """Directory of datagen's embedded tiny model: built into `$DATAGEN_CACHE` on first use
+    (a few minutes on CPU), then reused across sessions."""
+    from datagen.tiny.build import ensure_tiny_model
+
+    return ensure_tiny_model()
