@@ -63,7 +63,8 @@ def test_quickstart(tiny_model, tmp_path):
     assert all(0 < x["pass_rate"] <= 1 for x in meta)
     from datasets import load_dataset
 
-    ds = load_dataset(str(version_dir(store, ref)), split="train")
+    files = sorted(str(p) for p in (version_dir(store, ref) / "data").glob("*.parquet"))
+    ds = load_dataset("parquet", data_files={"train": files}, split="train")
     assert ds.num_rows == m["counts"]["train"] and ds[0]["completion"][0]["role"] == "assistant"
     print(f"quickstart wall time: {time.time() - t0:.1f}s (manifest stage seconds: {m['wall_time_s']})")
 
