@@ -95,17 +95,24 @@ def t_together(rng, target):
     return q, [(a, "+", b, a + b)]
 
 
+def _minuend_subtrahend(rng, target):
+    """a - b with a small b: drawn freely, or landing on `target` (None for negatives)."""
+    if target is None:
+        a = rng.randint(3, 20)
+        return a, rng.randint(1, min(9, a - 1))
+    if target < 0:
+        return None
+    b = rng.randint(1, 9)
+    return target + b, b
+
+
 def t_give(rng, target):
     name, pron, other = _who(rng)
     obj = rng.choice(_OBJECTS)
-    if target is None:
-        a = rng.randint(3, 20)
-        b = rng.randint(1, min(9, a - 1))
-    elif target < 0:
+    ab = _minuend_subtrahend(rng, target)
+    if ab is None:
         return None
-    else:
-        b = rng.randint(1, 9)
-        a = target + b
+    a, b = ab
     q = f"{name} has {a} {obj}. {pron} gives {b} to {other}. How many {obj} does {name} have left?"
     return q, [(a, "-", b, a - b)]
 
@@ -113,14 +120,10 @@ def t_give(rng, target):
 def t_lose(rng, target):
     name, pron, _ = _who(rng)
     obj, verb = rng.choice(_OBJECTS), rng.choice(_LOSE)
-    if target is None:
-        a = rng.randint(3, 20)
-        b = rng.randint(1, min(9, a - 1))
-    elif target < 0:
+    ab = _minuend_subtrahend(rng, target)
+    if ab is None:
         return None
-    else:
-        b = rng.randint(1, 9)
-        a = target + b
+    a, b = ab
     q = f"{name} had {a} {obj} and {verb} {b} of them. How many {obj} are left?"
     return q, [(a, "-", b, a - b)]
 
