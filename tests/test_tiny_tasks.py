@@ -56,7 +56,7 @@ def test_every_solution_is_correct_step_by_step():
         assert lines[-1] == f"The answer is \\boxed{{{p['answer']}}}."
         steps = tasks.parse_steps(p["solution"])
         assert len(steps) == len(lines) - 1 == p["difficulty"]
-        for line, step in zip(lines, steps):
+        for line, step in zip(lines[:-1], steps, strict=True):
             assert line == tasks.format_step(step)  # one bare step per line
             assert tasks.step_is_correct(step), line
         assert tasks.boxed_answer(p["solution"]) == p["answer"] == str(steps[-1][3])

@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from datagen.paths import cache_dir as default_cache_dir
-from datagen.tiny import tasks, tokenizer as tiny_tok
+from datagen.tiny import tasks
+from datagen.tiny import tokenizer as tiny_tok
 
 TINY_VERSION = "1"  # bump when the training code changes what gets built
 METADATA_FILE = "datagen_tiny.json"
@@ -50,7 +51,7 @@ class TinyConfig:
     num_hidden_layers: int = 4
     num_attention_heads: int = 4
     head_dim: int = 64  # vLLM's CPU attention needs a supported head size (64)
-    intermediate_size: int = 688
+    intermediate_size: int = 512
     max_position_embeddings: int = 512
     epochs: float = 1.0
     batch_size: int = 16  # examples per optimizer step
@@ -91,11 +92,6 @@ def _console():
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-def _threads() -> int:
-    """Small matmuls scale poorly, and on a shared box extra OpenMP threads stall: use few."""
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 @contextlib.contextmanager
@@ -164,20 +160,15 @@ def build_tiny_model(out_dir: str | Path, seed: int | None = None, config: TinyC
     """Train the tiny model into `out_dir` (created; existing files overwritten). Returns the
     metadata also written to `out_dir/datagen_tiny.json` (written last). `seed` overrides
     `config.seed` (default config: `TinyConfig()`, seed 0)."""
-    import torch
+    from datagen.tiny.evaluate import torch_threads
 
     cfg = config or TinyConfig()
     if seed is not None:
         cfg = replace(cfg, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(_threads())
-    try:
-        with _quiet_libraries():
-            return _build(cfg, out, progress)
-    finally:
-        torch.set_num_threads(threads_before)
+    with torch_threads(), _quiet_libraries():  # same thread count, same bits (see tiny_threads)
+        return _build(cfg, out, progress)
 
 
 def _build(cfg: TinyConfig, out: Path, progress: bool) -> dict:
@@ -230,8 +221,9 @@ def _build(cfg: TinyConfig, out: Path, progress: bool) -> dict:
         callbacks = [_progress_callback(console)] if progress else []
         trainer = SFTTrainer(model=model, args=args, train_dataset=data, processing_class=tok, callbacks=callbacks)
         trainer.remove_callback(PrinterCallback)  # raw log dicts on stdout; the rich bar shows the loss
+        t_train = time.time()
         result = trainer.train()
-    train_s = time.time() - t0
+        train_s = time.time() - t_train
     losses = [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h]
 
     model.generation_config = GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
@@ -241,7 +233,7 @@ def _build(cfg: TinyConfig, out: Path, progress: bool) -> dict:
     _save_tokenizer(tok, out)
 
     model.eval()
-    log(f"trained in {train_s:.0f}s (final loss {losses[-1] if losses else float('nan'):.3f}); evaluating")
+    log(f"trained {result.global_step} steps in {train_s:.0f}s (final loss {losses[-1] if losses else float('nan'):.3f}); evaluating")
     solve = evaluate.solve_pass_at_1(model, tok, n=cfg.eval_n, seed=cfg.seed, temperature=cfg.eval_temperature)
     others = evaluate.task_samples(model, tok, seed=cfg.seed)
     meta = {

@@ -11,7 +11,9 @@ Pure Python (`random.Random`), no heavy imports. What it covers:
   exactly `answer` (any integer; negatives use a temperature template).
 - The four prompt builders datagen's generators send to the tiny model (`solve_prompt`,
   `new_problem_prompt`, `rewrite_prompt`, `propose_prompt`) and `training_conversations`,
-  the chat-format SFT mix that teaches them.
+  the chat-format SFT mix that teaches them (`TASK_MIX`, mostly solve). `propose_prompt`
+  takes an example question; its training target is a fresh problem from the same template.
+  Numbers are kept small (operands up to 20, factors up to 6) so a tiny model partly learns.
 - `boxed_answer` / `parse_steps`: small helpers to read a solution back.
 
 What it does not cover: natural-language variety beyond a dozen templates, non-integer

@@ -1,16 +1,20 @@
 """The tiny model's tokenizer: byte-level BPE trained on the procedural corpus, with a chat template.
 
 Byte-level, so any unicode input (real GSM8K questions, emoji) tokenizes and decodes back
-exactly; digits are split one per token so numbers are spelled digit by digit; about 1000
-tokens. The chat template (system/user/assistant, `add_generation_prompt`) is stored in
-the tokenizer config, so transformers, vLLM offline and vLLM's OpenAI server all render
-conversations the same way:
+exactly; digits are split one per token so numbers are spelled digit by digit; 1000
+tokens, whose merges may span words (see `train_tokenizer`). The chat template
+(system/user/assistant, `add_generation_prompt`) is stored with the tokenizer
+(`chat_template.jinja`, and `tokenizer_config.json` for older loaders), so transformers,
+vLLM offline and vLLM's OpenAI server all render conversations the same way:
 
-    <|system|>\\n{content}<|end|>\\n<|user|>\\n{content}<|end|>\\n<|assistant|>\\n{content}<|end|>\\n
+    <|system|>{content}<|end|><|user|>{content}<|end|><|assistant|>{content}<|end|>
 
-`<|end|>` is the end-of-turn and eos token. Not covered: tool calls, multimodal content
-(a message's content must be a string), and any vocabulary beyond the training corpus
-(such text still works, just at more tokens per word).
+No newlines around the role tokens: every turn starts right after a special token, so a
+prompt's tokens are always a prefix of prompt + completion (no merges across the
+boundary). `<|end|>` is the end-of-turn and eos token; there is no BOS.
+
+Not covered: tool calls, multimodal content (a message's content must be a string), and
+any vocabulary beyond the training corpus (such text still works, at more tokens per word).
 """
 
 from __future__ import annotations

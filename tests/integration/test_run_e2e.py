@@ -122,13 +122,15 @@ def test_openai_backend_run_never_leaks_the_key(tiny_model, tmp_path):
         assert "llm_error" not in m["reject_reasons"]
         # a wrong key: the server refuses every request -> the run fails (exit 1), names the
         # reason, and publishes nothing
+        # (a fresh store: in the first one every request is already cached and none is sent)
         bad = subprocess.run(datagen_cmd("run", QUICK, *over, "--set", "output.name=nokey", "--set", "models.default.max_retries=0",
-                                         "--store", store), capture_output=True, text=True, cwd=REPO, timeout=900,
+                                         "--store", tmp_path / "store-bad"), capture_output=True, text=True, cwd=REPO, timeout=900,
                              env={**os.environ, "DATAGEN_TEST_KEY": "wrong"})
         assert bad.returncode == 1, bad.stderr[-3000:]
         assert "all 64 LLM requests failed" in bad.stderr and "401" in bad.stderr
-        assert not (store / "nokey").exists() or not list((store / "nokey").glob("v*"))
-    leaks = [str(p) for p in store.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+        assert not list((tmp_path / "store-bad").glob("nokey/v*"))
+    files = [p for d in (store, tmp_path / "store-bad") for p in d.rglob("*") if p.is_file()]
+    leaks = [str(p) for p in files if secret.encode() in p.read_bytes()]
     assert not leaks, f"API key found in {leaks}"
     assert secret not in r.stdout + r.stderr + bad.stdout + bad.stderr
 
