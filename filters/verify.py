@@ -85,7 +85,7 @@ def math_answer(prompts, completions, answer=None, **_) -> list[float | None]:
     main = threading.current_thread() is threading.main_thread()
     out: list[float | None] = []
     gold_cache: dict[str, object] = {}
-    for comp, gold in zip(completions, answer):
+    for comp, gold in zip(completions, answer, strict=True):
         if gold is None or str(gold).strip() == "":
             out.append(None)
             continue
@@ -149,7 +149,7 @@ class VerifyFilter:
         scores = self.verifier(prompts=prompts, completions=completions, answer=ds["answer"])
         reasons = [
             None if s is not None and s >= self.spec.threshold else (why_rejected(s, completion_text(c)) or "below_threshold")
-            for s, c in zip(scores, completions)
+            for s, c in zip(scores, completions, strict=True)
         ]
         return Verdict(
             keep=[r is None for r in reasons], reason=reasons, score=scores, name=self.verifier.name, version=self.verifier.version

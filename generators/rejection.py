@@ -48,16 +48,16 @@ class RejectionSampler:
             completions=[[{"role": "assistant", "content": flat[j][2].text}] for j in ok],
             answer=[rows[flat[j][0]]["answer"] for j in ok],
         )
-        for j, score in zip(ok, judged):
+        for j, score in zip(ok, judged, strict=True):
             scores[j] = score
 
         out, j = [], 0
-        for r, conv, comps in zip(rows, convs, results):
+        for r, conv, comps in zip(rows, convs, results, strict=True):
             mine = scores[j : j + len(comps)]
-            valid = [s for s, c in zip(mine, comps) if c.ok and s is not None]
+            valid = [s for s, c in zip(mine, comps, strict=True) if c.ok and s is not None]
             pass_rate = sum(valid) / len(valid) if valid else None
             n_correct = 0
-            for i, (c, score) in enumerate(zip(comps, mine)):
+            for i, (c, score) in enumerate(zip(comps, mine, strict=True)):
                 if not c.ok:
                     reason = f"llm_error: {c.error}"
                 else:
