@@ -73,7 +73,7 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         "source": {"label": seeds.label, "rows": seeds.table.num_rows},
         "parents": seeds.parents,
         "seed": recipe.seed,
-        "models": {name: _public(spec.model_dump(mode="json")) for name, spec in recipe.models.items()},
+        "models": {name: spec.model_dump(mode="json") for name, spec in recipe.models.items()},  # specs hold no secrets (api_key_env names a variable)
         "sampling": {s.label: s.sampling.model_dump(mode="json") for s in recipe.stages if hasattr(s, "sampling")},
         "stages": stages,
         "counts": {"train": kept_rows, "rejected": rej_rows},
@@ -87,7 +87,3 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
     stage_io.write_json(tmp / "manifest.json", manifest)
     (tmp / "README.md").write_text(render_card(manifest))
 
-
-def _public(spec: dict) -> dict:
-    """A model spec as recorded: it never holds a key, but be explicit about what we keep."""
-    return {k: v for k, v in spec.items() if "key" not in k or k == "api_key_env"}

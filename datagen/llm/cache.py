@@ -21,14 +21,10 @@ import threading
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from datagen.hashing import canonical_json
 from datagen.llm.base import Completion, Conversation
 
 _SECRET_NAME = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|credential)", re.I)
-
-
-def canonical_json(obj) -> str:
-    """JSON with sorted keys and no whitespace: equal values give equal strings."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def sha256_hex(obj) -> str:
