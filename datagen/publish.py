@@ -23,6 +23,24 @@ def library_versions() -> dict:
     return out
 
 
+def merge_stats(parts: list, key: str = ""):
+    """Per-shard generator stats merged into one: counts summed, `mean_*` averaged, `round`
+    kept, dicts merged by key and lists by position."""
+    first = parts[0]
+    if isinstance(first, bool) or not isinstance(first, (int, float, dict, list)):
+        return first
+    if isinstance(first, (int, float)):
+        nums = [p for p in parts if isinstance(p, (int, float))]
+        if key == "round":
+            return first
+        return sum(nums) / len(nums) if key.startswith("mean") else sum(nums)
+    if isinstance(first, dict):
+        keys = dict.fromkeys(k for p in parts for k in p)
+        return {k: merge_stats([p[k] for p in parts if k in p and p[k] is not None] or [None], k) for k in keys}
+    longest = max(len(p) for p in parts)
+    return [merge_stats([p[i] for p in parts if i < len(p)], key) for i in range(longest)]
+
+
 def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerprint: str, run_info: dict) -> None:
     import pyarrow as pa
 
@@ -61,6 +79,9 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
                 agg["tokens"][k] += s["tokens"][k]
                 tokens[k] += s["tokens"][k]
         agg["seconds"] = round(agg["seconds"], 3)
+        gen = [s["generator"] for s in rec.shards if s.get("generator")]
+        if gen:
+            agg["generator"] = merge_stats(gen)
         stages.append({"index": rec.index, "label": rec.label, "type": rec.type, "scope": rec.scope, "key": rec.key, **rec.describe, **agg})
 
     manifest = {

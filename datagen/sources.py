@@ -145,6 +145,7 @@ def _normalise(df, spec, label: str):
         raise UserError(f"source.answer_column: column {a!r} not found in {label} (columns: {', '.join(sorted(cols))})")
     else:
         answer = pl.Series([None] * len(df), dtype=pl.String)
+    solution = _optional_column(df, spec.solution_column, "solution", label)
     id_column = spec.id_column or ("id" if spec.type in ("procedural", "version") else None)
     if id_column:
         if id_column not in cols:
@@ -154,8 +155,20 @@ def _normalise(df, spec, label: str):
         ids = [hashlib.sha256(t.encode()).hexdigest()[:20] for t in question.to_list()]
     ids = _unique(ids)
     meta = pa.array([empty_meta(label)] * len(df), type=META)
-    arrays = [pa.array(ids, pa.string()), question.to_arrow().cast(pa.string()), answer.to_arrow().cast(pa.string()), meta]
+    arrays = [pa.array(ids, pa.string()), question.to_arrow().cast(pa.string()), answer.to_arrow().cast(pa.string()),
+              solution.to_arrow().cast(pa.string()), meta]
     return pa.Table.from_arrays(arrays, schema=SEED_SCHEMA)
+
+
+def _optional_column(df, name: str | None, default: str, label: str):
+    """A string column that is used when present; naming a missing one (other than the default) is an error."""
+    import polars as pl
+
+    if name is not None and name in df.columns:
+        return df.get_column(name).cast(pl.String)
+    if name is not None and name != default:
+        raise UserError(f"source.{default}_column: column {name!r} not found in {label} (columns: {', '.join(sorted(df.columns))})")
+    return pl.Series([None] * len(df), dtype=pl.String)
 
 
 def _unique(ids: list[str]) -> list[str]:

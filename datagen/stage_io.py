@@ -89,7 +89,7 @@ def execute(impl, table, label: str):
     return kept, rejected, not isinstance(out, Verdict)
 
 
-def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool) -> dict:
+def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool, generator: dict | None = None) -> dict:
     """A shard's marker: counts, reject reasons, tokens, a content hash of its outputs, and
     how many LLM requests failed (such a shard is recomputed on the next run: the cached
     requests come back free and only the failed ones are retried)."""
@@ -112,7 +112,9 @@ def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool) -
                 ).row(0)
                 tokens["prompt"] += int(s[0] or 0)
                 tokens["completion"] += int(s[1] or 0)
+    extra = {"generator": generator} if generator else {}
     return {
+        **extra,
         "rows_in": rows_in, "kept": kept.height, "rejected": rejected.height, "reasons": reasons, "tokens": tokens,
         "seconds": round(seconds, 3), "llm_failed": reasons.get("llm_error", 0),
         "content": table_fingerprint(standard_types(kept.to_arrow())) + table_fingerprint(standard_types(rejected.to_arrow())),

@@ -44,6 +44,20 @@ def parse_answer(text: str):
     return parse(text, **_timeouts())
 
 
+def final_answer(text: str) -> str | None:
+    """The final answer as text: the content of the last \\boxed{...} (nested braces allowed),
+    else the last thing math-verify extracts, else None. For majority votes and reports."""
+    start = text.rfind("\\boxed{")
+    if start >= 0:
+        depth, i = 1, start + len("\\boxed{")
+        for j in range(i, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth == 0:
+                return text[i:j].strip() or None
+    found = parse_answer(text) if text.strip() else []
+    return str(found[-1]) if found else None
+
+
 def parse_gold(answer: str):
     from math_verify import parse
 

@@ -1,5 +1,7 @@
-"""Helpers every generator shares: prompt rendering, model labels, and building output rows
-with lineage (`meta`) from a parent row and a completion."""
+"""Helpers every generator shares: prompt rendering, model labels, row building with lineage
+(`meta`), and the Arrow schemas of the three row shapes generators emit: SFT rows
+(`prompt`/`completion`), prompt rows (`prompt`, for RL) and preference pairs
+(`prompt`/`chosen`/`rejected`), each with `reject_reason` (null for kept rows)."""
 
 from __future__ import annotations
 
@@ -7,20 +9,33 @@ from datagen.errors import UserError
 from datagen.hashing import canonical_json, row_id
 
 
-def render_prompts(rows: list[dict], template: str, system_prompt: str | None, field: str) -> list[list[dict]]:
-    """One chat conversation per row: optional system message, then the template over the row."""
+def scalar_columns(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
+
+
+def format_template(template: str, values: dict, field: str) -> str:
+    try:
+        return template.format_map(values)
+    except KeyError as e:
+        cols = ", ".join(k for k in values)
+        raise UserError(f"{field}: template names {{{e.args[0]}}} but rows have only: {cols}") from None
+    except (ValueError, IndexError) as e:
+        raise UserError(f"{field}: bad template ({e}); write literal braces as {{{{ and }}}}") from None
+
+
+def chat(text: str, system_prompt: str | None = None) -> list[dict]:
+    conv = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    conv.append({"role": "user", "content": text})
+    return conv
+
+
+def render_prompts(rows: list[dict], template: str, system_prompt: str | None, field: str, **extra) -> list[list[dict]]:
+    """One chat conversation per row: optional system message, then the template over the row
+    (and `extra` per-row value lists, e.g. `solution=[...]`)."""
     convs = []
-    for r in rows:
-        try:
-            text = template.format_map({k: v for k, v in r.items() if not isinstance(v, (dict, list))})
-        except KeyError as e:
-            cols = ", ".join(k for k, v in r.items() if not isinstance(v, (dict, list)))
-            raise UserError(f"{field}: template names {{{e.args[0]}}} but rows have only: {cols}") from None
-        except (ValueError, IndexError) as e:
-            raise UserError(f"{field}: bad template ({e}); write literal braces as {{{{ and }}}}") from None
-        conv = [{"role": "system", "content": system_prompt}] if system_prompt else []
-        conv.append({"role": "user", "content": text})
-        convs.append(conv)
+    for j, r in enumerate(rows):
+        values = scalar_columns(r) | {k: v[j] for k, v in extra.items()}
+        convs.append(chat(format_template(template, values, field), system_prompt))
     return convs
 
 
@@ -30,36 +45,120 @@ def model_label(identity: dict) -> str:
     return f"{label}@{rev}" if rev else label
 
 
-def child_row(parent: dict, stage: str, index: int, prompt, completion, model: str, sampling, **meta) -> dict:
-    """A new row made from `parent` by `stage` (sample `index`), with its lineage filled in."""
-    c_meta = dict(parent["meta"])
-    c_meta.update(
+def lineage(parent: dict, stage: str, model: str | None, sampling, cand=None, **meta) -> dict:
+    """`meta` for a row made from `parent` by `stage` (from candidate `cand`, if any)."""
+    m = dict(parent["meta"])
+    m.update(
         parent_id=parent["id"],
         generator=stage,
         model=model,
-        sampling=canonical_json(sampling.model_dump()),
-        sample_index=index,
+        sampling=canonical_json(sampling.model_dump()) if sampling is not None else None,
+        sample_index=None,
         round=meta.pop("round", 0),
-        finish_reason=completion.finish_reason,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        verdicts=list(c_meta.get("verdicts") or []),
+        finish_reason=None,
+        prompt_tokens=None,
+        completion_tokens=None,
+        verbalized_probability=None,
+        verdicts=list(m.get("verdicts") or []),
     )
-    c_meta.update(meta)
+    if cand is not None:
+        c = cand.completion
+        m.update(sample_index=cand.index, finish_reason=c.finish_reason, prompt_tokens=c.prompt_tokens,
+                 completion_tokens=c.completion_tokens, verbalized_probability=cand.probability)
+    m.update(meta)
+    return m
+
+
+def child_row(parent: dict, stage: str, cand, prompt, model: str, sampling, **meta) -> dict:
+    """An SFT row: `parent`'s prompt answered by candidate `cand`, with its lineage."""
     return {
-        "id": row_id(parent["id"], stage, index),
+        "id": row_id(parent["id"], stage, cand.key),
         "question": parent["question"],
         "answer": parent["answer"],
+        "solution": parent.get("solution"),
         "prompt": prompt,
-        "completion": [{"role": "assistant", "content": completion.text}],
-        "meta": c_meta,
+        "completion": [{"role": "assistant", "content": cand.text}],
+        "meta": lineage(parent, stage, model, sampling, cand, **meta),
     }
 
 
-def output_schema():
-    """Schema of generator output rows: the seed columns plus chat columns and `reject_reason`."""
+def prompt_row(parent: dict, stage: str, key, question: str, answer: str | None, prompt, model, sampling, cand=None, **meta) -> dict:
+    """A prompt row (for RL or further generation): a question, its answer if known, its chat prompt."""
+    return {
+        "id": row_id(parent["id"], stage, key),
+        "question": question,
+        "answer": answer,
+        "solution": None,
+        "prompt": prompt,
+        "meta": lineage(parent, stage, model, sampling, cand, **meta),
+    }
+
+
+def verdict(verifier, score, passed: bool) -> dict:
+    return {"name": verifier.name, "version": verifier.version, "score": score, "passed": passed}
+
+
+def _schema(*extra):
     import pyarrow as pa
 
-    from schemas.rows import MESSAGES, SEED_SCHEMA
+    from schemas.rows import SEED_SCHEMA
 
-    return pa.schema(list(SEED_SCHEMA) + [pa.field("prompt", MESSAGES), pa.field("completion", MESSAGES), pa.field("reject_reason", pa.string())])
+    return pa.schema(list(SEED_SCHEMA) + list(extra) + [pa.field("reject_reason", pa.string())])
+
+
+def output_schema():
+    """SFT rows: seed columns + `prompt` + `completion` + `reject_reason`."""
+    from schemas.rows import MESSAGES
+
+    return _schema(("prompt", MESSAGES), ("completion", MESSAGES))
+
+
+def prompt_schema():
+    """Prompt rows: seed columns + `prompt` + `reject_reason`."""
+    from schemas.rows import MESSAGES
+
+    return _schema(("prompt", MESSAGES))
+
+
+def pair_schema():
+    """Preference rows in TRL's conversational format: `prompt`/`chosen`/`rejected`."""
+    from schemas.rows import MESSAGES
+
+    return _schema(("prompt", MESSAGES), ("chosen", MESSAGES), ("rejected", MESSAGES))
+
+
+def to_table(rows: list[dict], schema):
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+_LABELS = ("new problem:", "problem:", "question:", "new question:")
+
+
+def clean_problem(text: str, parent_question: str | None = None) -> tuple[str, str | None]:
+    """A model-written problem, tidied (label prefixes like "Problem:" and wrapping quotes
+    dropped), and why it is unusable (None if usable): empty, or a copy of its parent."""
+    t = text.strip()
+    low = t.lower()
+    for label in _LABELS:
+        if low.startswith(label):
+            t = t[len(label):].strip()
+            break
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "\"'":
+        t = t[1:-1].strip()
+    if not t:
+        return t, "empty_output"
+    if parent_question is not None and " ".join(t.lower().split()) == " ".join(parent_question.lower().split()):
+        return t, "repeats_parent"
+    return t, None
+
+
+def message_text(value) -> str | None:
+    """A text column's value, or the last message's content of a messages column."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        last = value[-1]
+        return last.get("content") if isinstance(last, dict) else str(last)
+    return None

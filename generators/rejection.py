@@ -1,15 +1,25 @@
-"""Rejection sampling: k samples per prompt, each verified; correct samples are kept.
+"""Rejection sampling: sample, verify, keep, with DART-Math budgets and four output shapes.
 
-Every sample becomes a row (prompt/completion in TRL's conversational format) with its
-lineage; wrong, unparseable, failed or surplus samples become rejected rows with their
-reason, and every row records its prompt's pass rate. DART-Math budgets, pass-rate bands,
-preference pairs and best-of-n arrive with the generators issue.
+Budgets (`spec.budget`): `fixed` draws k samples per prompt; `dart_uniform` samples in
+rounds until a prompt has k correct samples or `max_trials`; `dart_prop2diff` first draws
+one round for every prompt, then aims for ceil(k x (1 - pass rate)) correct samples (at
+least one). Every prompt's pass rate over all its samples is recorded on its rows, and
+`pass_rate_band` rejects prompts outside [lo, hi].
+
+Outputs (`spec.output`): `sft` — every sample a row, correct ones kept (wrong, unparseable,
+failed or over-budget ones rejected with the reason); `prompts` — one row per prompt (the
+learnable-band prompt set for RL); `pairs` — TRL `prompt`/`chosen`/`rejected` from correct vs
+incorrect samples (optionally after RSO acceptance); `best_of_n` — the top-scored sample.
+
+What it does not cover: reward-model scores (scores come from the verifier).
 """
 
 from __future__ import annotations
 
-from filters.verify import completion_text, get_verifier, why_rejected
-from generators.common import child_row, model_label, output_schema, render_prompts
+from filters.verify import get_verifier
+from generators import common
+from generators.selection import best_of, no_pair_reason, pick_pairs
+from generators.solving import n_correct, pass_rate, prop2diff_targets, solve, solve_in_rounds
 
 
 class RejectionSampler:
@@ -18,7 +28,8 @@ class RejectionSampler:
     def __init__(self, spec, ctx):
         self.spec = spec
         self.ctx = ctx
-        self.verifier = get_verifier(spec.verifier, f"stages.{ctx.index}.verifier")
+        self.field = f"stages.{ctx.index}"
+        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
 
     def describe(self) -> dict:
         return {
@@ -28,50 +39,94 @@ class RejectionSampler:
         }
 
     def __call__(self, ds):
-        import pyarrow as pa
-
         spec = self.spec
-        rows = ds.to_list() if hasattr(ds, "to_list") else ds.to_dicts()
+        rows = ds.to_list()
+        schema = {"sft": common.output_schema, "best_of_n": common.output_schema,
+                  "prompts": common.prompt_schema, "pairs": common.pair_schema}[spec.output]()
+        self._stats = {"prompts": 0, "samples": 0, "prompts_with_correct": 0, "prompts_at_target": 0}
         if not rows:
-            return pa.Table.from_pylist([], schema=output_schema())
-        convs = render_prompts(rows, spec.prompt_template, spec.system_prompt, f"stages.{self.ctx.index}.prompt_template")
-        sampling = spec.sampling.model_copy(update={"n": spec.k})
+            return common.to_table([], schema)
+        convs = common.render_prompts(rows, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
         llm = self.ctx.llm(spec.model)
-        results = llm.generate(convs, sampling)
-        model = model_label(llm.identity)
+        attempts, targets = self.sample(llm, convs, [r["answer"] for r in rows])
+        self.model = common.model_label(llm.identity)
+        build = {"sft": self._sft, "best_of_n": self._best, "prompts": self._prompt, "pairs": self._pairs}[spec.output]
+        self._stats = {
+            "prompts": len(rows), "samples": sum(len({a.cand.index for a in att}) for att in attempts),
+            "prompts_with_correct": sum(n_correct(att) > 0 for att in attempts),
+            "prompts_at_target": sum(n_correct(att) >= (t or 1) for att, t in zip(attempts, targets, strict=True)),
+        }
+        out = []
+        for r, conv, att, target in zip(rows, convs, attempts, targets, strict=True):
+            rate = pass_rate(att)
+            band = None if spec.pass_rate_band is None or spec.pass_rate_band.contains(rate) else "pass_rate_outside_band"
+            out.extend(build(r, conv, att, target, rate, band))
+        return common.to_table(out, schema)
 
-        flat = [(ri, i, c) for ri, comps in enumerate(results) for i, c in enumerate(comps)]
-        ok = [j for j, (_, _, c) in enumerate(flat) if c.ok]
-        scores: list = [None] * len(flat)
-        judged = self.verifier(
-            prompts=[convs[flat[j][0]] for j in ok],
-            completions=[[{"role": "assistant", "content": flat[j][2].text}] for j in ok],
-            answer=[rows[flat[j][0]]["answer"] for j in ok],
-        )
-        for j, score in zip(ok, judged, strict=True):
-            scores[j] = score
+    def stats(self) -> dict:
+        """Per call: prompts, samples drawn, prompts with a correct sample, prompts that met their target."""
+        return self._stats
 
-        out, j = [], 0
-        for r, conv, comps in zip(rows, convs, results, strict=True):
-            mine = scores[j : j + len(comps)]
-            valid = [s for s, c in zip(mine, comps, strict=True) if c.ok and s is not None]
-            pass_rate = sum(valid) / len(valid) if valid else None
-            n_correct = 0
-            for i, (c, score) in enumerate(zip(comps, mine, strict=True)):
-                if not c.ok:
-                    reason = f"llm_error: {c.error}"
-                else:
-                    reason = why_rejected(score, completion_text(c.text))
-                    if reason is None:
-                        n_correct += 1
-                        if spec.max_correct_per_prompt and n_correct > spec.max_correct_per_prompt:
-                            reason = "over_max_correct_per_prompt"
-                row = child_row(r, spec.label, i, conv, c, model, sampling, pass_rate=pass_rate)
-                if c.ok:
-                    row["meta"]["verdicts"].append(
-                        {"name": self.verifier.name, "version": self.verifier.version, "score": score, "passed": reason is None}
-                    )
-                row["reject_reason"] = reason
-                out.append(row)
-            j += len(comps)
-        return pa.Table.from_pylist(out, schema=output_schema())
+    def sample(self, llm, convs, answers):
+        """Attempts per prompt under the budget, and each prompt's target of correct samples."""
+        spec, s, v = self.spec, self.spec.sampling, self.verifier
+        if spec.budget == "fixed":
+            return solve(llm, convs, answers, s, v, spec.k, vs=spec.verbalized), [spec.max_correct_per_prompt] * len(convs)
+        if spec.budget == "dart_uniform":
+            targets = [spec.k] * len(convs)
+            start = None
+        else:  # dart_prop2diff: a probe round estimates difficulty
+            start = solve(llm, convs, answers, s, v, spec.round_size, vs=spec.verbalized)
+            targets = prop2diff_targets([pass_rate(a) for a in start], spec.k)
+        att = solve_in_rounds(llm, convs, answers, s, v, targets, spec.max_trials, spec.round_size, spec.verbalized, start)
+        return att, targets
+
+    def _row(self, r, conv, a, rate, reason):
+        row = common.child_row(r, self.spec.label, a.cand, conv, self.model, self.spec.sampling, pass_rate=rate, score=a.score)
+        if a.score is not None:
+            row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
+        row["reject_reason"] = reason
+        return row
+
+    def _sft(self, r, conv, att, target, rate, band):
+        out, kept = [], 0
+        for a in att:
+            reason = a.reason or band
+            if reason is None:
+                kept += 1
+                if target is not None and kept > target:
+                    reason = "over_budget"
+            out.append(self._row(r, conv, a, rate, reason))
+        return out
+
+    def _best(self, r, conv, att, target, rate, band):
+        best = best_of(att)
+        return [self._row(r, conv, a, rate, a.reason or band or (None if a is best else "not_best")) for a in att]
+
+    def _prompt(self, r, conv, att, target, rate, band):
+        counted = [a for a in att if a.counted]
+        reason = band if counted else (att[0].reason if att else "no_samples")
+        row = common.prompt_row(r, self.spec.label, "prompt", r["question"], r["answer"], conv, self.model,
+                                self.spec.sampling, pass_rate=rate, score=float(n_correct(att)))
+        row["solution"] = r.get("solution")
+        row["reject_reason"] = reason
+        return [row]
+
+    def _pairs(self, r, conv, att, target, rate, band):
+        spec = self.spec
+        pairs = [] if band else pick_pairs(att, spec.pairs_per_prompt, spec.rso_beta, key=f"{r['id']}/{spec.label}")
+        if not pairs:
+            row = self._pair_row(r, conv, None, None, rate, j=0)
+            row["reject_reason"] = band or no_pair_reason(att)
+            return [row]
+        return [self._pair_row(r, conv, c, w, rate, j) for j, (c, w) in enumerate(pairs)]
+
+    def _pair_row(self, r, conv, chosen, rejected, rate, j):
+        row = common.prompt_row(r, self.spec.label, f"pair{j}", r["question"], r["answer"], conv, self.model,
+                                self.spec.sampling, cand=chosen.cand if chosen else None, pass_rate=rate,
+                                score=None if chosen is None else (chosen.score or 0.0) - (rejected.score or 0.0))
+        row["solution"] = r.get("solution")
+        row["chosen"] = [{"role": "assistant", "content": chosen.cand.text}] if chosen else None
+        row["rejected"] = [{"role": "assistant", "content": rejected.cand.text}] if rejected else None
+        row["reject_reason"] = None
+        return row

@@ -1,8 +1,9 @@
 """Row layout shared by every stage: columns, the per-row `meta` lineage struct, and the
 Arrow types that keep parquet shards of one stage schema-identical.
 
-Rows carry `id`, `question`, `answer` (nullable reference), chat columns in TRL's format
-(`prompt`/`completion` message lists once a generator has run) and `meta`. A rejected row
+Rows carry `id`, `question`, `answer` (nullable reference), `solution` (nullable reference
+solution), chat columns in TRL's format (`prompt`/`completion` message lists for SFT rows,
+`prompt` alone for prompt sets, `prompt`/`chosen`/`rejected` for preference pairs) and `meta`. A rejected row
 additionally carries `rejected_by` (stage label) and `reason`.
 """
 
@@ -30,12 +31,16 @@ META = pa.struct(
         ("prompt_tokens", pa.int32()),
         ("completion_tokens", pa.int32()),
         ("pass_rate", pa.float64()),  # of the parent prompt, over its samples
+        ("score", pa.float64()),  # the generator's score for the row (reward, reward spread, ...)
+        ("verbalized_probability", pa.float64()),  # the probability a Verbalized Sampling list gave it
         ("verdicts", pa.list_(VERDICT)),
         ("dedup_cluster", pa.string()),
     ]
 )
 
-SEED_SCHEMA = pa.schema([("id", pa.string()), ("question", pa.string()), ("answer", pa.string()), ("meta", META)])
+SEED_SCHEMA = pa.schema(
+    [("id", pa.string()), ("question", pa.string()), ("answer", pa.string()), ("solution", pa.string()), ("meta", META)]
+)
 
 REJECT_COLUMNS = {"rejected_by": pa.string(), "reason": pa.string()}
 
@@ -53,6 +58,8 @@ def empty_meta(source: str) -> dict:
         "prompt_tokens": None,
         "completion_tokens": None,
         "pass_rate": None,
+        "score": None,
+        "verbalized_probability": None,
         "verdicts": [],
         "dedup_cluster": None,
     }

@@ -22,6 +22,7 @@ class _Columns(BaseModel):
     question_column: str = Field("question", description="column holding the prompt text")
     answer_column: str | None = Field("answer", description="column holding the reference answer (null: none)")
     answer_pattern: str | None = Field(None, description="regex with one group extracting the answer, e.g. '#### (.+)$' for GSM8K")
+    solution_column: str | None = Field("solution", description="column holding a reference solution, used if present (null: none)")
     id_column: str | None = Field(None, description="column with stable ids; default: a hash of the question")
     limit: int | None = Field(None, ge=1, description="take only the first N rows")
 

@@ -19,7 +19,10 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model() -> Path:
     """Directory of datagen's embedded tiny model: built into `$DATAGEN_CACHE` on first use
-    (a few minutes on CPU), then reused across sessions."""
+    (a few minutes on CPU), then reused across sessions. `DATAGEN_TEST_TINY_MODEL=DIR` pins
+    another build (while the tiny model's training data is being changed, say)."""
     from datagen.tiny.build import ensure_tiny_model
 
+    if os.environ.get("DATAGEN_TEST_TINY_MODEL"):
+        return Path(os.environ["DATAGEN_TEST_TINY_MODEL"])
     return ensure_tiny_model()

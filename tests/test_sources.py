@@ -17,7 +17,7 @@ def spec(source: dict):
 
 def _check(seed, n=5):
     t = seed.table
-    assert t.column_names == ["id", "question", "answer", "meta"] and t.num_rows == n
+    assert t.column_names == ["id", "question", "answer", "solution", "meta"] and t.num_rows == n
     return t
 
 
@@ -27,6 +27,15 @@ def test_jsonl_with_pattern_and_id_column(tmp_path):
     assert t.column("answer").to_pylist() == ["0", "3", "6", "9", "12"]
     assert t.column("id").to_pylist()[0] == "u0"
     assert t.column("meta").to_pylist()[0]["source"] == str(p)
+
+
+def test_solution_column_is_used_when_present_and_checked_when_named(tmp_path):
+    p = write_jsonl(tmp_path / "s.jsonl", [{"question": "q?", "answer": "1", "solution": "1 + 0 = 1"}])
+    assert _check(load_source(spec({"type": "jsonl", "path": str(p)})), 1).column("solution").to_pylist() == ["1 + 0 = 1"]
+    p2 = write_jsonl(tmp_path / "s2.jsonl", [{"question": "q?", "answer": "1"}])
+    assert _check(load_source(spec({"type": "jsonl", "path": str(p2)})), 1).column("solution").to_pylist() == [None]
+    with pytest.raises(UserError, match="source.solution_column: column 'steps' not found"):
+        load_source(spec({"type": "jsonl", "path": str(p2), "solution_column": "steps"}))
 
 
 def test_parquet_and_limit(tmp_path):

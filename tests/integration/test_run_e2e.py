@@ -8,41 +8,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests.integration.cli_runs import data_table, datagen_cmd, run_cli, version_dir
 from tests.integration.vllm_server import run_vllm_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = REPO / "recipes" / "quickstart.yaml"
-
-
-def datagen_cmd(*args) -> list[str]:
-    return [sys.executable, "-m", "datagen", *map(str, args)]
-
-
-def run_cli(*args, env=None, timeout=900) -> subprocess.CompletedProcess:
-    r = subprocess.run(datagen_cmd(*args), capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
-    assert r.returncode == 0, f"exit {r.returncode}\nstdout:{r.stdout[-3000:]}\nstderr:{r.stderr[-6000:]}"
-    return r
-
-
-def version_dir(store: Path, ref: str) -> Path:
-    name, v = ref.split("@")
-    return store / name / v
-
-
-def data_table(store: Path, ref: str):
-    import pyarrow as pa
-
-    files = sorted((version_dir(store, ref) / "data").glob("*.parquet"))
-    return pa.concat_tables([pq.read_table(f) for f in files])
 
 
 def test_quickstart(tiny_model, tmp_path):

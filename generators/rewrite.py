@@ -1,0 +1,118 @@
+"""Rewriting: RAFT-style self-conditioned solution rewriting, and prompt evolution.
+
+`SolutionRewriter` (`type: rewrite`): the model rewrites each row's reference solution
+(`solution_column`: the seed's `solution`, or a `completion` from an earlier stage) in its own
+words, k times. Each rewrite becomes an SFT row answering the row's solve prompt, kept only if
+it still verifies against the row's answer (`keep_if: verifies`), or whenever it is non-empty
+(`keep_if: any`). Rows without a solution are rejected (`no_solution`).
+
+`PromptEvolver` (`type: evolve`): Evol-Instruct operations (deepen, constrain, concretize,
+broaden) and paraphrase over each row's question, k samples per op; each usable result is a
+new prompt row (`meta.generator` names the op). Only a paraphrase keeps the parent's answer;
+an evolved problem's answer is unknown (solve it with a `rejection` stage and a majority or
+judge reward, or vary with `variational` instead, which keeps answers).
+
+Both take `verbalized` (Verbalized Sampling). What neither does: semantic-similarity
+filtering of rewrites (embedding filters arrive with the filters issue).
+"""
+
+from __future__ import annotations
+
+from datagen.errors import UserError
+from filters.verify import get_verifier
+from generators import common
+from generators.candidates import draw
+from generators.solving import verify
+from schemas import prompts
+
+
+class SolutionRewriter:
+    scope = "shard"
+
+    def __init__(self, spec, ctx):
+        self.spec = spec
+        self.ctx = ctx
+        self.field = f"stages.{ctx.index}"
+        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+
+    def describe(self) -> dict:
+        return {
+            "generator": "rewrite",
+            "model": self.ctx.model_identity(self.spec.model),
+            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
+        }
+
+    def __call__(self, ds):
+        spec = self.spec
+        rows = ds.to_list()
+        if rows and spec.solution_column not in rows[0]:
+            raise UserError(f"{self.field}.solution_column: rows have no column {spec.solution_column!r} "
+                                   f"(columns: {', '.join(rows[0])})")
+        solutions = [common.message_text(r.get(spec.solution_column)) for r in rows]
+        todo = [j for j, s in enumerate(solutions) if s and s.strip()]
+        llm = self.ctx.llm(spec.model) if todo else None
+        model = common.model_label(llm.identity) if llm else None
+        jobs = [rows[j] for j in todo]
+        asks = common.render_prompts(jobs, spec.rewrite_template, spec.system_prompt, f"{self.field}.rewrite_template",
+                                     solution=[solutions[j] for j in todo])
+        solve_convs = common.render_prompts(jobs, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
+        cands = draw(llm, asks, spec.sampling, spec.k, vs=spec.verbalized) if todo else []
+        attempts = verify(self.verifier, solve_convs, [r["answer"] for r in jobs], cands) if todo else []
+        out = []
+        for r, conv, att in zip(jobs, solve_convs, attempts, strict=True):
+            kept = 0
+            for a in att:
+                reason = a.cand.error if not a.cand.ok else (a.reason if spec.keep_if == "verifies" else None)
+                if reason is None:
+                    kept += 1
+                    if spec.max_correct_per_prompt and kept > spec.max_correct_per_prompt:
+                        reason = "over_budget"
+                row = common.child_row(r, spec.label, a.cand, conv, model, spec.sampling, score=a.score)
+                if a.score is not None:
+                    row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
+                row["reject_reason"] = reason
+                out.append(row)
+        for j, s in enumerate(solutions):
+            if not (s and s.strip()):
+                row = {**{k: rows[j].get(k) for k in ("id", "question", "answer", "solution", "meta")},
+                       "prompt": None, "completion": None, "reject_reason": "no_solution"}
+                out.append(row)
+        return common.to_table(out, common.output_schema())
+
+
+class PromptEvolver:
+    scope = "shard"
+
+    def __init__(self, spec, ctx):
+        self.spec = spec
+        self.ctx = ctx
+        self.field = f"stages.{ctx.index}"
+        self.templates = {op: spec.templates.get(op, prompts.EVOLVE[op]) for op in spec.ops}
+        unknown = set(spec.templates) - set(prompts.EVOLVE)
+        if unknown:
+            raise UserError(f"{self.field}.templates: unknown op(s) {', '.join(sorted(unknown))} (known: {', '.join(prompts.EVOLVE)})")
+
+    def describe(self) -> dict:
+        return {"generator": "evolve", "model": self.ctx.model_identity(self.spec.model), "templates": self.templates}
+
+    def __call__(self, ds):
+        spec = self.spec
+        rows = ds.to_list()
+        if not rows:
+            return common.to_table([], common.prompt_schema())
+        llm = self.ctx.llm(spec.model)
+        model = common.model_label(llm.identity)
+        out = []
+        for op, template in self.templates.items():
+            convs = common.render_prompts(rows, template, spec.system_prompt, f"{self.field}.templates.{op}")
+            for r, cs in zip(rows, draw(llm, convs, spec.sampling, spec.k, vs=spec.verbalized), strict=True):
+                for c in cs:
+                    text, why = common.clean_problem(c.text, r["question"]) if c.ok else (c.text, c.error)
+                    values = common.scalar_columns(r) | {"question": text}
+                    prompt = common.chat(common.format_template(spec.solve_template, values, f"{self.field}.solve_template"),
+                                         spec.system_prompt)
+                    answer = r["answer"] if op == "paraphrase" else None
+                    row = common.prompt_row(r, f"{spec.label}:{op}", c.key, text, answer, prompt, model, spec.sampling, cand=c)
+                    row["reject_reason"] = why
+                    out.append(row)
+        return common.to_table(out, common.prompt_schema())

@@ -1,0 +1,150 @@
+"""Asymmetric self-play (eva): a creator evolves the prompts a solver learns most from.
+
+Round t: the solver samples k responses to every prompt of the population; each response
+gets a reward — the verifier against the prompt's answer (`reward: verifier`), or agreement
+with the majority final answer (`reward: majority`, for prompts without a label) — and a
+prompt's informativeness is the spread of its rewards (max - mean, a regret proxy, or std).
+The creator evolves the `top_fraction` most informative prompts (from a correct response:
+the default creator prompt is SvS's, so the answer carries over), and the next population is
+the new prompts plus the most informative old ones, up to `population`. The mean spread of
+each round's population is recorded in the stage's stats (`rounds`) — it should rise.
+
+Output: every prompt ever in play, one row each; the final population is kept (with its
+spread as `meta.score`), the rest are rejected (`low_informativeness`, or why the creator's
+output was unusable). `output: pairs` instead emits the final population's best/worst
+responses as TRL preference pairs. A global stage: the population is the whole dataset.
+
+What it does not do: update the solver between rounds (eva proper is online RL; train on
+the output and run again), or reward open-ended prompts with a judge (a verifier or the
+majority answer is required; judges arrive with the filters).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from filters.verify import final_answer, get_verifier
+from generators import common
+from generators.candidates import draw
+from generators.selection import pick_pairs, spread
+from generators.solving import pass_rate, solve, verify
+
+
+class SelfPlay:
+    scope = "global"
+
+    def __init__(self, spec, ctx):
+        self.spec = spec
+        self.ctx = ctx
+        self.field = f"stages.{ctx.index}"
+        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+        self.round_stats: list[dict] = []
+
+    def describe(self) -> dict:
+        return {
+            "generator": "self_play",
+            "solver": self.ctx.model_identity(self.spec.model),
+            "creator": self.ctx.model_identity(self.spec.creator_model or self.spec.model),
+            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
+        }
+
+    def __call__(self, ds):
+        spec = self.spec
+        schema = common.pair_schema() if spec.output == "pairs" else common.prompt_schema()
+        rows = [self._as_prompt(r) for r in ds.to_list()]
+        for r in rows:
+            r["meta"]["round"] = r["meta"]["round"] or 0  # the seed population is round 0
+        if not rows:
+            return common.to_table([], schema)
+        solver = self.ctx.llm(spec.model)
+        creator = self.ctx.llm(spec.creator_model or spec.model)
+        self.labels = common.model_label(solver.identity), common.model_label(creator.identity)
+        size = spec.population or len(rows)
+        population, retired, attempts = rows, [], {}
+        for rnd in range(spec.rounds):
+            for r, att in zip(population, self._solve(solver, population), strict=True):
+                attempts[r["id"]] = att
+                r["meta"]["pass_rate"] = pass_rate(att)
+                r["meta"]["score"] = spread([a.score for a in att if a.counted and a.score is not None], spec.informativeness)
+            ranked = sorted(population, key=lambda r: (-(r["meta"]["score"] or 0.0), r["id"]))
+            self.round_stats.append(_round_stat(rnd, ranked))
+            if rnd == spec.rounds - 1:
+                break
+            top = [r for r in ranked[: max(1, round(spec.top_fraction * len(ranked)))] if (r["meta"]["score"] or 0) > 0]
+            children = self._evolve(creator, top, attempts, rnd + 1)
+            retired.extend(children["bad"])
+            fresh = children["ok"][:size]
+            keep = ranked[: max(0, size - len(fresh))]
+            for r in ranked[len(keep):]:
+                r["reject_reason"] = f"low_informativeness: dropped after round {rnd}"
+                retired.append(r)
+            population = fresh + keep
+        if spec.output == "pairs":
+            return common.to_table(self._pairs(population, attempts) + [_as_pair(r) for r in retired], schema)
+        return common.to_table(population + retired, schema)
+
+    def stats(self) -> dict:
+        return {"rounds": self.round_stats}
+
+    def _as_prompt(self, r: dict) -> dict:
+        conv = common.chat(common.format_template(self.spec.prompt_template, common.scalar_columns(r), f"{self.field}.prompt_template"),
+                           self.spec.system_prompt)
+        return {"id": r["id"], "question": r["question"], "answer": r["answer"], "solution": r.get("solution"),
+                "prompt": conv, "meta": dict(r["meta"], verdicts=list(r["meta"].get("verdicts") or [])), "reject_reason": None}
+
+    def _solve(self, solver, population):
+        spec = self.spec
+        convs = [r["prompt"] for r in population]
+        if spec.reward == "verifier":
+            return solve(solver, convs, [r["answer"] for r in population], spec.sampling, self.verifier, spec.k)
+        cands = draw(solver, convs, spec.sampling, spec.k)
+        labels = [_majority([final_answer(c.text) for c in cs if c.ok]) for cs in cands]
+        for r, label in zip(population, labels, strict=True):
+            r["answer"] = label  # a pseudo-label: the majority answer
+        return verify(self.verifier, convs, labels, cands)
+
+    def _evolve(self, creator, top, attempts, rnd: int) -> dict:
+        spec = self.spec
+        jobs = [(r, next(a for a in attempts[r["id"]] if a.correct)) for r in top]
+        convs = common.render_prompts([r for r, _ in jobs], spec.creator_template, spec.system_prompt,
+                                      f"{self.field}.creator_template", solution=[a.cand.text for _, a in jobs])
+        cands = draw(creator, convs, spec.creator_sampling, spec.evolutions_per_prompt, vs=spec.verbalized)
+        ok, bad = [], []
+        for (parent, _), cs in zip(jobs, cands, strict=True):
+            for c in cs:
+                text, why = common.clean_problem(c.text, parent["question"]) if c.ok else (c.text, c.error)
+                child = common.prompt_row(parent, spec.label, f"r{rnd}/{c.key}", text, parent["answer"], None, self.labels[1],
+                                          spec.creator_sampling, cand=c, round=rnd)
+                child["prompt"] = self._as_prompt(child)["prompt"]
+                child["reject_reason"] = why
+                (bad if why else ok).append(child)
+        return {"ok": ok, "bad": bad}
+
+    def _pairs(self, population, attempts) -> list[dict]:
+        out = []
+        for r in population:
+            pairs = pick_pairs(attempts[r["id"]], 1)
+            row = _as_pair(r)
+            if pairs:
+                chosen, rejected = pairs[0]
+                row["chosen"] = [{"role": "assistant", "content": chosen.cand.text}]
+                row["rejected"] = [{"role": "assistant", "content": rejected.cand.text}]
+            else:
+                row["reject_reason"] = "no_pair: rewards do not differ"
+            out.append(row)
+        return out
+
+
+def _as_pair(r: dict) -> dict:
+    return {**r, "chosen": None, "rejected": None}
+
+
+def _majority(answers: list[str | None]) -> str | None:
+    votes = Counter(" ".join(a.split()) for a in answers if a)
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _round_stat(rnd: int, ranked: list[dict]) -> dict:
+    scores = [r["meta"]["score"] for r in ranked if r["meta"]["score"] is not None]
+    return {"round": rnd, "prompts": len(ranked), "mean_spread": sum(scores) / len(scores) if scores else None,
+            "informative": sum(s > 0 for s in scores)}

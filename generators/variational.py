@@ -1,0 +1,115 @@
+"""Variational problem synthesis (SvS) as an offline generator.
+
+For each prompt: the solver samples k solutions (pass rate p); prompts with p inside
+`source_band` and at least one correct solution are varied: for up to `solutions_per_prompt`
+correct solutions the creator writes `variants_per_solution` new problems that must keep the
+original's reference answer (so no new label is needed). Each variant is solved k times
+against the inherited answer; variants whose pass rate lies in `band` survive (not trivial,
+not impossible) and seed the next round. Every variant becomes a row — kept survivors, or a
+rejected row saying why (`variant_too_hard` — pass rate 0 usually means the answer was not
+preserved —, `variant_too_easy`, `empty_output`, `repeats_parent`, ...) — with `parent_id`,
+the inherited answer, `round`, its pass rate and, as `solution`, its first correct solution.
+
+What it does not do: train the policy between rounds (SvS proper is online RL; run
+`datagen train grpo` on the output and generate again).
+"""
+
+from __future__ import annotations
+
+from filters.verify import get_verifier
+from generators import common
+from generators.candidates import draw
+from generators.solving import pass_rate, solve
+
+
+class VariationalSynthesizer:
+    scope = "shard"
+
+    def __init__(self, spec, ctx):
+        self.spec = spec
+        self.ctx = ctx
+        self.field = f"stages.{ctx.index}"
+        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+
+    def describe(self) -> dict:
+        creator = self.spec.creator_model or self.spec.model
+        return {
+            "generator": "variational",
+            "solver": self.ctx.model_identity(self.spec.model),
+            "creator": self.ctx.model_identity(creator),
+            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
+        }
+
+    def __call__(self, ds):
+        spec = self.spec
+        rows = ds.to_list()
+        self._stats = {"originals": len(rows), "varied": 0, "rounds": []}
+        if not rows:
+            return common.to_table([], common.prompt_schema())
+        solver = self.ctx.llm(spec.model)
+        creator = self.ctx.llm(spec.creator_model or spec.model)
+        self.labels = common.model_label(solver.identity), common.model_label(creator.identity)
+
+        attempts = self._solve(solver, rows)
+        frontier = [
+            (r, att) for r, att in zip(rows, attempts, strict=True)
+            if r["answer"] is not None and spec.source_band.contains(pass_rate(att)) and any(a.correct for a in att)
+        ]
+        self._stats = {"originals": len(rows), "varied": len(frontier), "rounds": []}
+        out: list[dict] = []
+        for rnd in range(1, spec.rounds + 1):
+            if not frontier:
+                break
+            parents = len(frontier)
+            variants = self._vary(creator, frontier, rnd)
+            good = [v for v in variants if v["reject_reason"] is None]
+            solved = self._solve(solver, good)
+            frontier = []
+            for v, att in zip(good, solved, strict=True):
+                rate = pass_rate(att)
+                v["meta"]["pass_rate"] = v["meta"]["score"] = rate
+                v["solution"] = next((a.cand.text for a in att if a.correct), None)
+                if rate is None:
+                    v["reject_reason"] = att[0].reason if att else "no_samples"
+                elif rate < spec.band.lo - 1e-9:
+                    v["reject_reason"] = "variant_too_hard"
+                elif rate > spec.band.hi + 1e-9:
+                    v["reject_reason"] = "variant_too_easy"
+                else:
+                    frontier.append((v, att))
+            out.extend(variants)
+            self._stats["rounds"].append({
+                "round": rnd, "parents": parents, "variants": len(variants), "well_formed": len(good),
+                "answer_preserved": sum((v["meta"]["pass_rate"] or 0) > 0 for v in good), "survived": len(frontier),
+            })
+        return common.to_table(out, common.prompt_schema())
+
+    def stats(self) -> dict:
+        """Per call: originals, how many were varied, and per round: variants asked, well formed,
+        answer preserved (some solution reached the inherited answer) and surviving the band."""
+        return self._stats
+
+    def _solve(self, solver, rows):
+        spec = self.spec
+        convs = common.render_prompts(rows, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
+        return solve(solver, convs, [r["answer"] for r in rows], spec.sampling, self.verifier, spec.k)
+
+    def _vary(self, creator, frontier, rnd: int) -> list[dict]:
+        """Ask for variants of each frontier problem, from each of its first correct solutions."""
+        spec = self.spec
+        jobs = [(r, a) for r, att in frontier for a in [a for a in att if a.correct][: spec.solutions_per_prompt]]
+        convs = common.render_prompts([r for r, _ in jobs], spec.variant_template, spec.system_prompt,
+                                      f"{self.field}.variant_template", solution=[a.cand.text for _, a in jobs])
+        cands = draw(creator, convs, spec.variant_sampling, spec.variants_per_solution, vs=spec.verbalized)
+        out = []
+        for (parent, sol), cs in zip(jobs, cands, strict=True):
+            for c in cs:
+                text, bad = common.clean_problem(c.text, parent["question"]) if c.ok else (c.text, c.error)
+                prompt = common.chat(common.format_template(spec.prompt_template, common.scalar_columns(parent) | {"question": text},
+                                                            f"{self.field}.prompt_template"),
+                                     spec.system_prompt)
+                row = common.prompt_row(parent, spec.label, f"r{rnd}/{sol.cand.key}/{c.key}", text, parent["answer"], prompt,
+                                        self.labels[1], spec.variant_sampling, cand=c, round=rnd)
+                row["reject_reason"] = bad
+                out.append(row)
+        return out
