@@ -11,7 +11,9 @@ failed or over-budget ones rejected with the reason); `prompts` — one row per 
 learnable-band prompt set for RL); `pairs` — TRL `prompt`/`chosen`/`rejected` from correct vs
 incorrect samples (optionally after RSO acceptance); `best_of_n` — the top-scored sample.
 
-What it does not cover: reward-model scores (scores come from the verifier).
+With `reward_model` (a sequence-classification model), every answered sample also gets a
+reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of the verifier
+(pairs: highest against lowest reward, after RSO acceptance if `rso_beta` is set).
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ class RejectionSampler:
         self.ctx = ctx
         self.field = f"stages.{ctx.index}"
         self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+        self.by = "reward" if spec.reward_model else "verifier"
 
     def describe(self) -> dict:
         return {
             "generator": "rejection",
             "model": self.ctx.model_identity(self.spec.model),
             "verifier": {"name": self.verifier.name, "version": self.verifier.version},
+            "reward_model": self.spec.reward_model,
         }
 
     def __call__(self, ds):
@@ -49,6 +53,8 @@ class RejectionSampler:
         convs = common.render_prompts(rows, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
         llm = self.ctx.llm(spec.model)
         attempts, targets = self.sample(llm, convs, [r["answer"] for r in rows])
+        if spec.reward_model:
+            self._reward(convs, attempts)
         self.model = common.model_label(llm.identity)
         build = {"sft": self._sft, "best_of_n": self._best, "prompts": self._prompt, "pairs": self._pairs}[spec.output]
         self._stats = {
@@ -81,10 +87,23 @@ class RejectionSampler:
         att = solve_in_rounds(llm, convs, answers, s, v, targets, spec.max_trials, spec.round_size, spec.verbalized, start)
         return att, targets
 
+    def _reward(self, convs, attempts) -> None:
+        from filters.reward_model import load_reward_model
+
+        rm = load_reward_model(self.spec.reward_model)
+        flat = [(j, a) for j, att in enumerate(attempts) for a in att if a.cand.ok]
+        scores = rm([convs[j] for j, _ in flat], [a.cand.text for _, a in flat]) if flat else []
+        for (_, a), s in zip(flat, scores, strict=True):
+            a.reward = s
+        self.rm = rm
+
     def _row(self, r, conv, a, rate, reason):
-        row = common.child_row(r, self.spec.label, a.cand, conv, self.model, self.spec.sampling, pass_rate=rate, score=a.score)
+        score = a.reward if self.by == "reward" else a.score
+        row = common.child_row(r, self.spec.label, a.cand, conv, self.model, self.spec.sampling, pass_rate=rate, score=score)
         if a.score is not None:
             row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
+        if a.reward is not None:
+            row["meta"]["verdicts"].append({"name": self.rm.name, "version": self.rm.version, "score": a.reward, "passed": None})
         row["reject_reason"] = reason
         return row
 
@@ -100,7 +119,9 @@ class RejectionSampler:
         return out
 
     def _best(self, r, conv, att, target, rate, band):
-        best = best_of(att)
+        best = best_of(att, self.by)
+        if self.by == "reward":  # the reward model decides; the verifier only records its verdict
+            return [self._row(r, conv, a, rate, a.cand.error or band or (None if a is best else "not_best")) for a in att]
         return [self._row(r, conv, a, rate, a.reason or band or (None if a is best else "not_best")) for a in att]
 
     def _prompt(self, r, conv, att, target, rate, band):
@@ -114,17 +135,22 @@ class RejectionSampler:
 
     def _pairs(self, r, conv, att, target, rate, band):
         spec = self.spec
-        pairs = [] if band else pick_pairs(att, spec.pairs_per_prompt, spec.rso_beta, key=f"{r['id']}/{spec.label}")
+        pairs = [] if band else pick_pairs(att, spec.pairs_per_prompt, spec.rso_beta, key=f"{r['id']}/{spec.label}", by=self.by)
         if not pairs:
             row = self._pair_row(r, conv, None, None, rate, j=0)
             row["reject_reason"] = band or no_pair_reason(att)
             return [row]
         return [self._pair_row(r, conv, c, w, rate, j) for j, (c, w) in enumerate(pairs)]
 
+    def _margin(self, chosen, rejected) -> float:
+        if self.by == "reward":
+            return chosen.reward - rejected.reward
+        return (chosen.score or 0.0) - (rejected.score or 0.0)
+
     def _pair_row(self, r, conv, chosen, rejected, rate, j):
         row = common.prompt_row(r, self.spec.label, f"pair{j}", r["question"], r["answer"], conv, self.model,
                                 self.spec.sampling, cand=chosen.cand if chosen else None, pass_rate=rate,
-                                score=None if chosen is None else (chosen.score or 0.0) - (rejected.score or 0.0))
+                                score=None if chosen is None else self._margin(chosen, rejected))
         row["solution"] = r.get("solution")
         row["chosen"] = [{"role": "assistant", "content": chosen.cand.text}] if chosen else None
         row["rejected"] = [{"role": "assistant", "content": rejected.cand.text}] if rejected else None

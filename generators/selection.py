@@ -26,16 +26,23 @@ def rso_accept(scores: list[float], beta: float, key: str) -> list[bool]:
     return [rng.random() < math.exp((s - top) / beta) for s in scores]
 
 
-def pick_pairs(attempts, n_pairs: int, rso_beta: float | None = None, key: str = "") -> list[tuple]:
-    """Up to `n_pairs` (chosen, rejected) attempts: chosen verified correct, rejected answered
-    but wrong, each attempt used once, best-scored chosen and worst-scored rejected first. With
-    `rso_beta`, only attempts accepted by `rso_accept` take part."""
-    scored = [a for a in attempts if a.counted and a.cand.ok]
+def pick_pairs(attempts, n_pairs: int, rso_beta: float | None = None, key: str = "", by: str = "verifier") -> list[tuple]:
+    """Up to `n_pairs` (chosen, rejected) attempts, each attempt used once. `by="verifier"`:
+    chosen verified correct, rejected answered but wrong, best-scored chosen and worst-scored
+    rejected first. `by="reward"`: the highest reward-model scores against the lowest (strictly
+    lower). With `rso_beta`, only attempts accepted by `rso_accept` take part."""
+    value = (lambda a: a.reward) if by == "reward" else (lambda a: a.score or 0.0)
+    scored = [a for a in attempts if a.counted and a.cand.ok and (by != "reward" or a.reward is not None)]
     if rso_beta is not None:
-        ok = rso_accept([a.score or 0.0 for a in scored], rso_beta, key)
+        ok = rso_accept([value(a) for a in scored], rso_beta, key)
         scored = [a for a, keep in zip(scored, ok, strict=True) if keep]
-    chosen = sorted((a for a in scored if a.correct), key=lambda a: (-(a.score or 0.0), a.cand.key))
-    rejected = sorted((a for a in scored if not a.correct), key=lambda a: (a.score or 0.0, a.cand.key))
+    if by == "reward":
+        ranked = sorted(scored, key=lambda a: (-value(a), a.cand.key))
+        half = len(ranked) // 2
+        pairs = [(ranked[i], ranked[-1 - i]) for i in range(half) if value(ranked[i]) > value(ranked[-1 - i])]
+        return pairs[:n_pairs]
+    chosen = sorted((a for a in scored if a.correct), key=lambda a: (-value(a), a.cand.key))
+    rejected = sorted((a for a in scored if not a.correct), key=lambda a: (value(a), a.cand.key))
     return list(zip(chosen, rejected, strict=False))[:n_pairs]
 
 
@@ -51,10 +58,12 @@ def no_pair_reason(attempts) -> str:
     return "no_pair: not accepted by rso"
 
 
-def best_of(attempts):
-    """The attempt with the highest score (ties: lowest sample key), or None if none was scored."""
-    scored = [a for a in attempts if a.score is not None]
-    return min(scored, key=lambda a: (-a.score, a.cand.index, a.cand.slot or 0)) if scored else None
+def best_of(attempts, by: str = "verifier"):
+    """The attempt with the highest verifier score (or reward, `by="reward"`; ties: lowest
+    sample key), or None if none was scored."""
+    value = (lambda a: a.reward) if by == "reward" else (lambda a: a.score)
+    scored = [a for a in attempts if value(a) is not None]
+    return min(scored, key=lambda a: (-value(a), a.cand.index, a.cand.slot or 0)) if scored else None
 
 
 def spread(rewards: list[float], how: str = "max_minus_mean") -> float | None:

@@ -24,6 +24,7 @@ class Attempt:
     cand: Candidate
     score: float | None  # verifier score; None when not scored
     reason: str | None  # None: verified correct; else why not
+    reward: float | None = None  # a reward model's score, when one is used
 
     @property
     def correct(self) -> bool:

@@ -80,6 +80,9 @@ class RejectionStage(StageBase, _Solver):
     rso_beta: float | None = Field(
         None, gt=0, description="pairs: RSO statistical acceptance on scores (accept with prob exp((s - max)/beta)) before pairing"
     )
+    reward_model: str | None = Field(
+        None, description="HF id or path of a sequence-classification reward model; best_of_n and pairs then rank by its score"
+    )
     verbalized: Verbalized | None = None
 
     @model_validator(mode="after")

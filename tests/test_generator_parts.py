@@ -132,3 +132,27 @@ def test_merge_stats_sums_counts_across_shards():
     assert merged["originals"] == 5 and merged["name"] == "x"
     assert merged["rounds"][0] == {"round": 1, "variants": 5, "mean_spread": pytest.approx(0.3)}
     assert merged["rounds"][1] == {"round": 2, "variants": 2}
+
+
+def test_diversity_metrics():
+    import numpy as np
+
+    from datagen.diversity import distinct_n, mean_pairwise_distance
+
+    assert distinct_n(["a b c", "a b c"]) == 0.5 and distinct_n(["a b", "c d"]) == 1.0 and distinct_n(["x"]) == 0.0
+    same = np.array([[1.0, 0.0]] * 3)
+    assert mean_pairwise_distance(same) == pytest.approx(0.0)
+    assert mean_pairwise_distance(np.array([[1.0, 0.0], [0.0, 1.0]])) == pytest.approx(1.0)
+    assert mean_pairwise_distance(same[:1]) is None
+
+
+def test_reward_pairs_pair_highest_with_lowest_and_best_of_by_reward():
+    att = [_att(i, None if i % 2 else "wrong_answer") for i in range(5)]
+    for a, r in zip(att, [0.1, 2.0, -1.0, 0.5, 0.5], strict=True):
+        a.reward = r
+    pairs = pick_pairs(att, 5, by="reward")
+    assert [(c.cand.index, w.cand.index) for c, w in pairs] == [(1, 2), (3, 0)]
+    assert best_of(att, "reward").cand.index == 1
+    tied = [_att(0, None), _att(1, "wrong_answer")]
+    tied[0].reward = tied[1].reward = 1.0
+    assert pick_pairs(tied, 1, by="reward") == []

@@ -1,0 +1,46 @@
+"""Best-of-n and preference pairs ranked by a reward model (a real sequence-classification
+model: the tiny model with a one-logit head, saved once with a fixed seed), through the real
+CLI with the transformers backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from filters.reward_model import RewardModel
+from tests.integration.cli_runs import REPO, data_table, run_recipe
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+SMALL = ["source.n=12", "models.default.backend=transformers", "stages.0.k=4", "stages.0.sampling.max_tokens=80"]
+
+
+@pytest.fixture(scope="module")
+def reward_model_dir(tiny_model, tmp_path_factory):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    out = tmp_path_factory.mktemp("rm")
+    torch.manual_seed(0)
+    AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=1).save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_model).save_pretrained(out)
+    return out
+
+
+def test_pairs_and_best_of_n_rank_by_the_reward_model(reward_model_dir, tmp_path):
+    store = tmp_path / "s"
+    recipe = REPO / "recipes" / "preference_pairs.yaml"
+    ref = run_recipe(recipe, store, *SMALL, f"stages.0.reward_model={reward_model_dir}", "stages.0.rso_beta=5.0")
+    pairs = data_table(store, ref).to_pylist()
+    assert pairs
+    rm = RewardModel(str(reward_model_dir))
+    chosen = rm([p["prompt"] for p in pairs], [p["chosen"] for p in pairs])
+    rejected = rm([p["prompt"] for p in pairs], [p["rejected"] for p in pairs])
+    for p, c, w in zip(pairs, chosen, rejected, strict=True):
+        assert c > w and p["meta"]["score"] == pytest.approx(c - w, abs=1e-4)
+
+    ref = run_recipe(recipe, store, *SMALL, f"stages.0.reward_model={reward_model_dir}", "stages.0.output=best_of_n", "output.name=bon")
+    best = data_table(store, ref).to_pylist()
+    assert len(best) == len({r["meta"]["parent_id"] for r in best}) == 12
+    scores = rm([r["prompt"] for r in best], [r["completion"] for r in best])
+    assert [r["meta"]["score"] for r in best] == pytest.approx(scores, abs=1e-4)
+    assert any(v["name"].startswith("reward_model:") for v in best[0]["meta"]["verdicts"])
