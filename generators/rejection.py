@@ -18,29 +18,21 @@ reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of t
 
 from __future__ import annotations
 
-from filters.verify import get_verifier
 from generators import common
+from generators.base import VerifyingGenerator
 from generators.selection import best_of, no_pair_reason, pick_pairs
 from generators.solving import n_correct, pass_rate, prop2diff_targets, solve, solve_in_rounds
 
 
-class RejectionSampler:
-    scope = "shard"
+class RejectionSampler(VerifyingGenerator):
+    kind = "rejection"
 
     def __init__(self, spec, ctx):
-        self.spec = spec
-        self.ctx = ctx
-        self.field = f"stages.{ctx.index}"
-        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+        super().__init__(spec, ctx)
         self.by = "reward" if spec.reward_model else "verifier"
 
     def describe(self) -> dict:
-        return {
-            "generator": "rejection",
-            "model": self.ctx.model_identity(self.spec.model),
-            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
-            "reward_model": self.spec.reward_model,
-        }
+        return {**super().describe(), "reward_model": self.spec.reward_model}
 
     def __call__(self, ds):
         spec = self.spec

@@ -19,28 +19,15 @@ filtering of rewrites (embedding filters arrive with the filters issue).
 from __future__ import annotations
 
 from datagen.errors import UserError
-from filters.verify import get_verifier
 from generators import common
+from generators.base import VerifyingGenerator
 from generators.candidates import draw
 from generators.solving import verify
 from schemas import prompts
 
 
-class SolutionRewriter:
-    scope = "shard"
-
-    def __init__(self, spec, ctx):
-        self.spec = spec
-        self.ctx = ctx
-        self.field = f"stages.{ctx.index}"
-        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
-
-    def describe(self) -> dict:
-        return {
-            "generator": "rewrite",
-            "model": self.ctx.model_identity(self.spec.model),
-            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
-        }
+class SolutionRewriter(VerifyingGenerator):
+    kind = "rewrite"
 
     def __call__(self, ds):
         spec = self.spec

@@ -23,30 +23,21 @@ from __future__ import annotations
 
 from collections import Counter
 
-from filters.verify import final_answer, get_verifier
+from filters.verify import final_answer
 from generators import common
+from generators.base import VerifyingGenerator
 from generators.candidates import draw
 from generators.selection import pick_pairs, spread
 from generators.solving import pass_rate, solve, verify
 
 
-class SelfPlay:
+class SelfPlay(VerifyingGenerator):
+    kind = "self_play"
     scope = "global"
 
     def __init__(self, spec, ctx):
-        self.spec = spec
-        self.ctx = ctx
-        self.field = f"stages.{ctx.index}"
-        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+        super().__init__(spec, ctx)
         self.round_stats: list[dict] = []
-
-    def describe(self) -> dict:
-        return {
-            "generator": "self_play",
-            "solver": self.ctx.model_identity(self.spec.model),
-            "creator": self.ctx.model_identity(self.spec.creator_model or self.spec.model),
-            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
-        }
 
     def __call__(self, ds):
         spec = self.spec

@@ -16,29 +16,14 @@ What it does not do: train the policy between rounds (SvS proper is online RL; r
 
 from __future__ import annotations
 
-from filters.verify import get_verifier
 from generators import common
+from generators.base import VerifyingGenerator
 from generators.candidates import draw
 from generators.solving import pass_rate, solve
 
 
-class VariationalSynthesizer:
-    scope = "shard"
-
-    def __init__(self, spec, ctx):
-        self.spec = spec
-        self.ctx = ctx
-        self.field = f"stages.{ctx.index}"
-        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
-
-    def describe(self) -> dict:
-        creator = self.spec.creator_model or self.spec.model
-        return {
-            "generator": "variational",
-            "solver": self.ctx.model_identity(self.spec.model),
-            "creator": self.ctx.model_identity(creator),
-            "verifier": {"name": self.verifier.name, "version": self.verifier.version},
-        }
+class VariationalSynthesizer(VerifyingGenerator):
+    kind = "variational"
 
     def __call__(self, ds):
         spec = self.spec

@@ -138,3 +138,28 @@ def test_evolve_with_verbalized_sampling_makes_new_prompts_with_probabilities(ti
     assert any(r["meta"]["verbalized_probability"] is not None for r in kept)
     seeds = {p["question"] for p in make_problems(48, seed=7)}
     assert not seeds & {r["question"] for r in kept}
+
+
+def test_self_play_with_majority_reward_emits_best_worst_pairs(tiny_model, tmp_path):
+    from trl.data_utils import is_conversational
+
+    store = tmp_path / "s"
+    ref = run_recipe(RECIPES / "self_play.yaml", store, "source.n=24", "stages.0.rounds=2", "stages.0.reward=majority",
+                     "stages.0.output=pairs", "output.name=sp-pairs")
+    pairs = rows(data_table(store, ref))
+    assert pairs and all(is_conversational(p) for p in pairs)
+    for p in pairs:  # the pseudo-label is the majority answer; chosen agrees with it, rejected does not
+        assert p["answer"] is not None
+        assert correct([p["chosen"][0]["content"], p["rejected"][0]["content"]], [p["answer"]] * 2) == [1.0, 0.0]
+
+
+def test_svs_with_verbalized_sampling_records_probabilities(tiny_model, tmp_path):
+    store = tmp_path / "s"
+    ref = run_recipe(RECIPES / "svs.yaml", store, "source.n=24", "stages.0.rounds=1", "stages.0.verbalized={m: 3}",
+                     "stages.0.variant_sampling.max_tokens=360", "output.name=svs-vs")
+    made = rows(data_table(store, ref)) + rows(rejected_table(store, ref))
+    assert made
+    parsed = [r for r in made if r.get("reason") != "unparseable_verbalized_list"]
+    assert parsed, Counter(r.get("reason") for r in made)
+    assert all(r["meta"]["verbalized_probability"] is None or 0 <= r["meta"]["verbalized_probability"] <= 1 for r in parsed)
+    assert len({r["id"] for r in made}) == len(made)
