@@ -65,15 +65,21 @@ def test_heldout_pass_at_1_is_in_the_useful_range(loaded):
     assert 0.2 <= r["pass@1"] <= 0.8, r
 
 
-def test_other_tasks_give_sane_output(loaded):
+def test_generator_tasks_give_sane_output(loaded):
+    """Each generator prompt of `schemas.prompts` on 16 held-out problems (see `task_samples`).
+    An untrained or garbling model scores 0 on all of it; the default build measured variant
+    0.75 (answer kept), rewrite 0.5, deepen 0.94, broaden 1, verbalized 0.44 (m right) here."""
     from datagen.tiny import evaluate
 
     model, tok = loaded
-    report = evaluate.task_samples(model, tok, seed=3, k=8)
-    assert report["new_problem"]["sane"] >= 0.5 and report["propose"]["sane"] >= 0.5
-    outs = evaluate.generate(model, tok, [[{"role": "user", "content": tasks.rewrite_prompt(p["question"], p["solution"])}]
-                                          for p in tasks.make_problems(8, seed=3, split="test")], seed=3)
-    assert sum(tasks.boxed_answer(o) is not None for o in outs) >= 6
+    report = evaluate.task_samples(model, tok, seed=3, k=16)
+    assert set(report) == {"variant", "rewrite", "deepen", "broaden", "verbalized"}
+    variant, rewrite, verbalized = report["variant"], report["rewrite"], report["verbalized"]
+    assert variant["well_formed"] >= 0.75 and variant["answer_kept"] >= 0.25, variant
+    assert rewrite["formatted"] >= 0.75 and rewrite["sane"] >= 0.125, rewrite
+    for kind in ("deepen", "broaden"):
+        assert report[kind]["sane"] >= 0.75 and report[kind]["right_steps"] >= 0.3, report[kind]
+    assert verbalized["parsed"] >= 0.75 and verbalized["sane"] >= 0.25, verbalized
 
 
 def test_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):

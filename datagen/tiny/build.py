@@ -1,10 +1,11 @@
 """Build (train) datagen's embedded tiny model, and find or build it in the cache.
 
 `build_tiny_model(out_dir)` trains a small `LlamaForCausalLM` from scratch with TRL's
-`SFTTrainer` on `datagen.tiny.tasks.training_conversations` (loss on the assistant
-completion only), float32 on CPU with a fixed seed, and writes a self-contained model
-directory: safetensors weights, tokenizer with chat template, generation config and
-`datagen_tiny.json` (build config, hash, version, train time, held-out pass@1).
+`SFTTrainer` on `datagen.tiny.tasks.training_conversations` (loss on every token, prompts
+included: their problems and solutions teach it to write both), float32 on CPU with a
+fixed seed, and writes a self-contained model directory: safetensors weights, tokenizer
+with chat template, generation config and `datagen_tiny.json` (build config, hash,
+version, train time, held-out pass@1, the generator tasks' sanity from `task_samples`).
 
 `ensure_tiny_model()` returns `$DATAGEN_CACHE/tiny-<hash>` (default `~/.cache/datagen`),
 building it on first use under an fcntl lock, in a temp dir renamed into place when
@@ -44,7 +45,7 @@ class TinyConfig:
     """Everything that determines a build (all of it goes into the hash)."""
 
     seed: int = 0
-    n_train: int = 14000  # conversations (one epoch)
+    n_train: int = 17000  # conversations (one epoch)
     task_mix: tuple = tuple(tasks.TASK_MIX.items())  # (task, weight) pairs
     vocab_size: int = 1000
     hidden_size: int = 256
@@ -62,7 +63,9 @@ class TinyConfig:
     weight_decay: float = 0.0
     lr_scheduler: str = "cosine_with_min_lr"
     min_lr_rate: float = 0.1
-    completion_only_loss: bool = True
+    # False: the prompts' problems and solutions are training text too; measured far better
+    # than completion-only loss here (pass@1 0.49 vs 0.31, and saner problems, same budget)
+    completion_only_loss: bool = False
     padding_free: bool = True  # flatten each batch into one sequence: no padding, same math
     eval_n: int = 128
     eval_temperature: float = 0.8
@@ -188,7 +191,11 @@ def _build(cfg: TinyConfig, out: Path, progress: bool) -> dict:
 
     convs = tasks.training_conversations(cfg.n_train, seed=cfg.seed, mix=dict(cfg.task_mix))
     tok = tiny_tok.train_tokenizer(tiny_tok.corpus_texts(convs), vocab_size=cfg.vocab_size)
-    log(f"{len(convs)} conversations, tokenizer of {len(tok)} tokens")
+    lengths = [len(ids) for ids in tok([tok.apply_chat_template(c, tokenize=False) for c in convs],
+                                       add_special_tokens=False)["input_ids"]]
+    if max(lengths) > cfg.max_position_embeddings:
+        raise ValueError(f"a training conversation has {max(lengths)} tokens, over {cfg.max_position_embeddings}")
+    log(f"{len(convs)} conversations ({sum(lengths)} tokens, longest {max(lengths)}), tokenizer of {len(tok)} tokens")
 
     mconf = LlamaConfig(
         vocab_size=-(-len(tok) // 64) * 64, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
@@ -244,6 +251,8 @@ def _build(cfg: TinyConfig, out: Path, progress: bool) -> dict:
         "config": asdict(cfg),
         "parameters": n_params,
         "train_steps": result.global_step,
+        "train_tokens": sum(lengths),
+        "longest_example_tokens": max(lengths),
         "train_loss_every_50_steps": losses[::5],
         "train_seconds": round(train_s, 1),
         "build_seconds": round(time.time() - t0, 1),
@@ -253,6 +262,7 @@ def _build(cfg: TinyConfig, out: Path, progress: bool) -> dict:
         "library_versions": _versions(),
     }
     (out / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    log("sane outputs: " + ", ".join(f"{kind} {r['sane']:.2f}" for kind, r in others.items()))
     log(f"held-out pass@1 {solve['pass@1']:.3f} on {solve['n']} problems; built in {meta['build_seconds']:.0f}s -> {out}")
     return meta
 

@@ -9,15 +9,23 @@ Pure Python (`random.Random`), no heavy imports. What it covers:
   to exactly one split by a hash of its text.
 - `problem_with_answer(answer, rng)`: a problem constructed backwards so that its answer is
   exactly `answer` (any integer; negatives use a temperature template).
-- The four prompt builders datagen's generators send to the tiny model (`solve_prompt`,
-  `new_problem_prompt`, `rewrite_prompt`, `propose_prompt`) and `training_conversations`,
-  the chat-format SFT mix that teaches them (`TASK_MIX`, mostly solve). `propose_prompt`
-  takes an example question; its training target is a fresh problem from the same template.
+- `training_conversations`: the chat-format SFT mix (`TASK_MIX`) over the exact prompt
+  templates of `schemas.prompts` that datagen's generators send: `solve` (SOLVE -> steps),
+  `variant` (SvS VARIANT -> another problem with the same answer: mostly, `RETELL_RATE`, a
+  one-step problem retelling the solution's last step, numbers a tiny model can copy; else
+  `problem_with_answer`), `rewrite` (REWRITE -> `paraphrase_solution`, same steps), `deepen`
+  / `broaden` (EVOLVE -> a problem of one more step with the same name and object / of
+  another template, same difficulty) and `verbalized` (VERBALIZED around a variant or
+  broaden request -> m distinct `<response>` lines, probabilities descending).
+  EVOLVE's constrain, concretize and paraphrase are not trained: templates cannot express
+  them truthfully. Every question in it, prompt or target, is from the "train" split.
   Numbers are kept small (operands up to 20, factors up to 6) so a tiny model partly learns.
-- `boxed_answer` / `parse_steps`: small helpers to read a solution back.
+- Readers for checking outputs: `boxed_answer`, `parse_steps`, `step_is_correct`
+  (`datagen.tiny.evaluate` adds `well_formed` and `parse_verbalized`).
 
-The templates themselves live in `datagen.tiny.templates`. What it does not cover: natural-language variety beyond a dozen templates, non-integer
-answers, and verification policy (that belongs to `filters/verify.py`).
+The templates themselves live in `datagen.tiny.templates`. What it does not cover:
+natural-language variety beyond a dozen templates, non-integer answers, and verification
+policy (that belongs to `filters/verify.py`).
 """
 
 from __future__ import annotations
@@ -26,13 +34,21 @@ import hashlib
 import random
 import re
 
-from datagen.tiny.templates import BY_DIFFICULTY, DIFFICULTY_WEIGHTS, TEMPLATES, Step, t_temperature
+from datagen.tiny.templates import (
+    BY_DIFFICULTY,
+    DIFFICULTY_WEIGHTS,
+    RETELL,
+    TEMPLATES,
+    Pinned,
+    Step,
+    name_and_object,
+    t_temperature,
+)
+from schemas import prompts
 
-TASKS_VERSION = "1"  # bump whenever generated text changes (feeds the tiny model's build hash)
+TASKS_VERSION = "2"  # bump whenever generated text changes (feeds the tiny model's build hash)
 
-SOLVE_INSTRUCTION = "Solve step by step and put the final answer in \\boxed{}."
 TEST_BUCKETS = 8  # one hash bucket in TEST_BUCKETS holds the test split
-
 
 
 # --- solutions ---------------------------------------------------------------------------
@@ -158,67 +174,116 @@ def problem_with_answer(answer: int, rng: random.Random, split: str | None = "tr
     return _problem(f"arith/answer/{answer}", "temperature", q, steps)
 
 
-# --- prompts (the exact strings datagen's generators send) -------------------------------
+# --- prompts (the exact strings of `schemas.prompts`) and their training targets ----------
 
 def solve_prompt(question: str) -> str:
-    return f"{SOLVE_INSTRUCTION}\n\n{question}"
+    return prompts.SOLVE.format(question=question)
 
 
-def new_problem_prompt(answer: int | str) -> str:
-    return f"Write a new math word problem whose answer is {answer}."
+def variant_prompt(p: dict, solution: str | None = None) -> str:
+    return prompts.VARIANT.format(question=p["question"], solution=solution or p["solution"], answer=p["answer"])
 
 
-def rewrite_prompt(question: str, solution: str) -> str:
-    return ("Rewrite the solution in your own words. Keep every step and put the final answer "
-            f"in \\boxed{{}}.\n\nProblem: {question}\n\nSolution:\n{solution}")
+def rewrite_prompt(p: dict, solution: str | None = None) -> str:
+    return prompts.REWRITE.format(question=p["question"], solution=solution or p["solution"])
 
 
-def propose_prompt(question: str) -> str:
-    """Propose a fresh problem of the same kind as `question` (the example is required)."""
-    return f"Write a new problem similar to this one:\n\n{question}"
+def evolve_prompt(op: str, p: dict) -> str:
+    return prompts.EVOLVE[op].format(question=p["question"])
+
+
+def verbalized_prompt(m: int, request: str) -> str:
+    return prompts.VERBALIZED.format(m=m, request=request)
+
+
+def _fresh(draw, rng: random.Random, avoid: set[str]) -> dict:
+    """A train-split problem from `draw(rng)` whose question is not in `avoid` (which it joins)."""
+    while True:
+        p = draw(rng)
+        if p["question"] not in avoid and question_split(p["question"]) == "train":
+            avoid.add(p["question"])
+            return p
+
+
+def _drawn(name: str, rng: random.Random) -> dict:
+    q, steps = TEMPLATES[name](rng, None)
+    return _problem("arith/drawn", name, q, steps)
+
+
+def variant_target(p: dict, rng: random.Random, avoid: set[str]) -> dict:
+    """Another problem with `p`'s answer: `problem_with_answer`, or (RETELL_RATE) a one-step
+    problem retelling the last step of `p`'s solution (numbers a tiny model can copy)."""
+    if rng.random() < RETELL_RATE:
+        a, op, b, _ = parse_steps(p["solution"])[-1]
+        names, ints = RETELL[op]
+        names = [n for n in names if n != p["template"]] or names
+        return _fresh(lambda r: _drawn(r.choice(names), Pinned(r.getrandbits(64), ints=ints(a, b))), rng, avoid)
+    return _fresh(lambda r: problem_with_answer(int(p["answer"]), r), rng, avoid)
+
+
+def broaden_target(p: dict, rng: random.Random, avoid: set[str]) -> dict:
+    """A problem of another template with `p`'s difficulty."""
+    others = [t for t in BY_DIFFICULTY[p["difficulty"]] if t != p["template"]]
+    return _fresh(lambda r: _drawn(r.choice(others), r), rng, avoid)
+
+
+def deepen_target(p: dict, rng: random.Random, avoid: set[str]) -> dict:
+    """One more step (at most 3), another template, same name and object where it has them."""
+    name, obj = name_and_object(p["question"])
+    others = [t for t in BY_DIFFICULTY[min(p["difficulty"] + 1, 3)] if t != p["template"]]
+    return _fresh(lambda r: _drawn(r.choice(others), Pinned(r.getrandbits(64), name, obj)), rng, avoid)
+
+
+def format_verbalized(texts: list[str], rng: random.Random) -> str:
+    """One `<response>` line per text; probabilities descending, 2 decimals, summing to at most 0.97."""
+    weights = sorted((rng.random() + 0.3 for _ in texts), reverse=True)
+    total = rng.uniform(0.5, 0.97) / sum(weights)
+    return "\n".join(f"<response><text>{t}</text><probability>{max(0.01, w * total):.2f}</probability></response>"
+                     for t, w in zip(texts, weights, strict=True))
 
 
 # --- SFT mix -----------------------------------------------------------------------------
 
-TASK_MIX = {"solve": 0.8, "new_problem": 0.06, "rewrite": 0.07, "propose": 0.07}
+RETELL_RATE = 0.8
+TASK_MIX = {"solve": 0.45, "variant": 0.18, "rewrite": 0.15, "deepen": 0.05, "broaden": 0.04, "verbalized": 0.13}
 SYSTEM_PROMPTS = ["You are a helpful assistant.", "You are a careful math tutor.",
                   "Answer the user's request."]
 SYSTEM_RATE = 0.1
 
 
-def _answer_target(rng: random.Random) -> int:
-    return rng.randint(0, 30) if rng.random() < 0.7 else rng.randint(31, 120)
+def task_example(kind: str, p: dict, rng: random.Random) -> tuple[str, str]:
+    """(user prompt, assistant reply) of task `kind` on train problem `p`."""
+    steps = parse_steps(p["solution"])
+    given = p["solution"] if rng.random() < 0.6 else paraphrase_solution(steps, rng)
+    avoid = {p["question"]}
+    if kind == "solve":
+        return solve_prompt(p["question"]), p["solution"]
+    if kind == "variant":
+        return variant_prompt(p, given), variant_target(p, rng, avoid)["question"]
+    if kind == "rewrite":
+        return rewrite_prompt(p, given), paraphrase_solution(steps, rng)
+    if kind in ("deepen", "broaden"):
+        return evolve_prompt(kind, p), (deepen_target if kind == "deepen" else broaden_target)(p, rng, avoid)["question"]
+    if kind == "verbalized":
+        m = rng.choice((2, 3, 4))
+        wrapped = "variant" if rng.random() < 0.5 else "broaden"
+        request = variant_prompt(p, given) if wrapped == "variant" else evolve_prompt("broaden", p)
+        target = variant_target if wrapped == "variant" else broaden_target
+        return verbalized_prompt(m, request), format_verbalized([target(p, rng, avoid)["question"] for _ in range(m)], rng)
+    raise ValueError(f"unknown tiny task {kind!r}")
 
 
 def training_conversations(n: int, seed: int = 0, mix: dict[str, float] | None = None) -> list[list[dict]]:
-    """`n` chat conversations (optional system, user, assistant) mixing the four tasks.
+    """`n` chat conversations (optional system, user, assistant) mixing the tasks of `mix`.
 
     Only train-split questions appear, so `make_problems(split="test")` stays held out.
     """
     mix = mix or TASK_MIX
     kinds, weights = list(mix), list(mix.values())
     rng = _rng("conversations", seed)
-    problems = iter(make_problems(n, seed=seed, split="train"))
     convs = []
-    for _ in range(n):
-        kind = rng.choices(kinds, weights=weights)[0]
-        if kind == "new_problem":
-            target = _answer_target(rng)
-            user, reply = new_problem_prompt(target), problem_with_answer(target, rng)["question"]
-        else:
-            p = next(problems)
-            steps = parse_steps(p["solution"])
-            if kind == "solve":
-                user, reply = solve_prompt(p["question"]), p["solution"]
-            elif kind == "rewrite":
-                given = p["solution"] if rng.random() < 0.5 else paraphrase_solution(steps, rng)
-                user, reply = rewrite_prompt(p["question"], given), paraphrase_solution(steps, rng)
-            else:  # propose: same template, fresh numbers and names
-                while True:
-                    q, _ = TEMPLATES[p["template"]](rng, None)
-                    if q != p["question"] and question_split(q) == "train":
-                        break
-                user, reply = propose_prompt(p["question"]), q
+    for p in make_problems(n, seed=seed, split="train"):
+        user, reply = task_example(rng.choices(kinds, weights=weights)[0], p, rng)
         conv = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
         if rng.random() < SYSTEM_RATE:
             conv.insert(0, {"role": "system", "content": rng.choice(SYSTEM_PROMPTS)})

@@ -2,7 +2,9 @@
 question and its arithmetic steps, with small numbers or landing exactly on `target`.
 
 Pure Python (`random.Random`). `TEMPLATES` names them; `BY_DIFFICULTY` groups them by the
-number of steps. Solutions, splits, prompts and the training mix are `datagen.tiny.tasks`.
+number of steps; `Pinned` draws with a fixed name, object or numbers (for the tiny model's
+"deepen" and variant targets, which keep some of a problem). Solutions, splits, prompts and
+the training mix are `datagen.tiny.tasks`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,30 @@ _GET = ["buys", "finds", "gets", "wins", "picks up"]
 
 def _box_singular(box: str) -> str:
     return box[:-2] if box.endswith("xes") else box[:-1]
+
+
+class Pinned(random.Random):
+    """A `random.Random` whose draws of a name or an object return the given ones, and whose
+    first `randint` calls return `ints` (for rewriting a problem while keeping who and what it
+    is about, or its numbers); other draws are random."""
+
+    def __init__(self, seed: int, name: str | None = None, obj: str | None = None, ints: tuple = ()):
+        super().__init__(seed)
+        self.pins = {id(_NAMES): next((n for n in _NAMES if n[0] == name), None), id(_OBJECTS): obj}
+        self.ints = list(ints)
+
+    def choice(self, seq):
+        return self.pins.get(id(seq)) or super().choice(seq)
+
+    def randint(self, a, b):
+        return self.ints.pop(0) if self.ints else super().randint(a, b)
+
+
+def name_and_object(question: str) -> tuple[str | None, str | None]:
+    """The leading name and the object asked about ("How many X"), where they are known words."""
+    first = question.split(" ", 1)[0]
+    obj = question.split("How many ", 1)[-1].split(" ", 1)[0]
+    return (first if any(first == n for n, _ in _NAMES) else None), (obj if obj in _OBJECTS else None)
 
 
 def _who(rng: random.Random):
@@ -288,3 +314,6 @@ BY_DIFFICULTY = {1: ["buy", "together", "give", "lose", "groups", "share"],
                   2: ["buy_give", "groups_lose", "add_packs", "buy_share"],
                   3: ["packs_give", "bake_share", "two_groups"]}
 DIFFICULTY_WEIGHTS = (0.6, 0.3, 0.1)
+# one-step templates telling `a op b`, and their `randint` draws for it (Pinned ints)
+RETELL = {"+": (["buy", "together"], lambda a, b: (a, b)), "-": (["give", "lose"], lambda a, b: (a, b)),
+          "*": (["groups"], lambda a, b: (a, b)), "/": (["share"], lambda a, b: (b, a // b))}
