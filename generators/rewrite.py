@@ -3,8 +3,10 @@
 `SolutionRewriter` (`type: rewrite`): the model rewrites each row's reference solution
 (`solution_column`: the seed's `solution`, or a `completion` from an earlier stage) in its own
 words, k times. Each rewrite becomes an SFT row answering the row's solve prompt, kept only if
-it still verifies against the row's answer (`keep_if: verifies`), or whenever it is non-empty
-(`keep_if: any`). Rows without a solution are rejected (`no_solution`).
+it still verifies against the row's answer (`keep_if: verifies`), if its embedding stays within
+`min_similarity` (cosine) of the reference's (`keep_if: similar`, for rows without checkable
+answers), or whenever it is non-empty (`keep_if: any`). Rows without a solution are rejected
+(`no_solution`).
 
 `PromptEvolver` (`type: evolve`): Evol-Instruct operations (deepen, constrain, concretize,
 broaden) and paraphrase over each row's question, k samples per op; each usable result is a
@@ -12,8 +14,8 @@ new prompt row (`meta.generator` names the op). Only a paraphrase keeps the pare
 an evolved problem's answer is unknown (solve it with a `rejection` stage and a majority or
 judge reward, or vary with `variational` instead, which keeps answers).
 
-Both take `verbalized` (Verbalized Sampling). What neither does: semantic-similarity
-filtering of rewrites (embedding filters arrive with the filters issue).
+Both take `verbalized` (Verbalized Sampling). What neither does: judge
+rewrites with an LLM (quality filters do that downstream).
 """
 
 from __future__ import annotations
@@ -45,16 +47,20 @@ class SolutionRewriter(VerifyingGenerator):
         solve_convs = common.render_prompts(jobs, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
         cands = draw(llm, asks, spec.sampling, spec.k, vs=spec.verbalized) if todo else []
         attempts = verify(self.verifier, solve_convs, [r["answer"] for r in jobs], cands) if todo else []
+        similar = self._similarities([solutions[j] for j in todo], cands) if spec.keep_if == "similar" and todo else None
         out = []
-        for r, conv, att in zip(jobs, solve_convs, attempts, strict=True):
+        for j, (r, conv, att) in enumerate(zip(jobs, solve_convs, attempts, strict=True)):
             kept = 0
-            for a in att:
+            for i, a in enumerate(att):
                 reason = a.cand.error if not a.cand.ok else (a.reason if spec.keep_if == "verifies" else None)
+                if similar is not None and reason is None and similar[j][i] < spec.min_similarity:
+                    reason = "too_dissimilar"
                 if reason is None:
                     kept += 1
                     if spec.max_correct_per_prompt and kept > spec.max_correct_per_prompt:
                         reason = "over_budget"
-                row = common.child_row(r, spec.label, a.cand, conv, model, spec.sampling, score=a.score)
+                sim = similar[j][i] if similar is not None else None
+                row = common.child_row(r, spec.label, a.cand, conv, model, spec.sampling, score=a.score if sim is None else sim)
                 if a.score is not None:
                     row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
                 row["reject_reason"] = reason
@@ -65,6 +71,18 @@ class SolutionRewriter(VerifyingGenerator):
                        "prompt": None, "completion": None, "reject_reason": "no_solution"}
                 out.append(row)
         return common.to_table(out, common.output_schema())
+
+    def _similarities(self, references: list[str], cands) -> list[list[float]]:
+        """Cosine of each rewrite to its reference solution."""
+        from datagen.embeddings import embed
+
+        texts = [c.text for cs in cands for c in cs]
+        ref_vecs, vecs = embed(references, self.spec.embedding_model), embed(texts, self.spec.embedding_model)
+        out, n = [], 0
+        for ref, cs in zip(ref_vecs, cands, strict=True):
+            out.append([float(v @ ref) for v in vecs[n:n + len(cs)]])
+            n += len(cs)
+        return out
 
 
 class PromptEvolver:

@@ -96,7 +96,7 @@ class SelfPlay(VerifyingGenerator):
 
     def _evolve(self, creator, top, attempts, rnd: int) -> dict:
         spec = self.spec
-        jobs = [(r, next(a for a in attempts[r["id"]] if a.correct)) for r in top]
+        jobs = [(r, a) for r in top for a in [next((a for a in attempts[r["id"]] if a.correct), None)] if a is not None]
         convs = common.render_prompts([r for r, _ in jobs], spec.creator_template, spec.system_prompt,
                                       f"{self.field}.creator_template", solution=[a.cand.text for _, a in jobs])
         cands = draw(creator, convs, spec.creator_sampling, spec.evolutions_per_prompt, vs=spec.verbalized)

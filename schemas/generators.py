@@ -34,6 +34,12 @@ class Verbalized(_Spec):
     m: int = Field(5, ge=2, le=20, description="candidates asked for per call")
     template: str = Field(prompts.VERBALIZED, description="wraps the generator's prompt; names {m} and {request}")
 
+    @model_validator(mode="after")
+    def _names_request(self):
+        if "{request}" not in self.template:
+            raise ValueError("template must contain {request} (where the generator's own prompt goes)")
+        return self
+
 
 class Band(_Spec):
     """A closed pass-rate interval [lo, hi]."""
@@ -137,14 +143,16 @@ class SelfPlayStage(StageBase, _Solver):
 class RewriteStage(StageBase, _Solver):
     """RAFT-style self-conditioned rewriting: the model rewrites each row's reference solution
     (`solution_column`) in its own words, k times; a rewrite is kept only if it still verifies
-    against the row's answer (`keep_if: verifies`), or if it is well formed (`keep_if: any`,
-    for rows without answers)."""
+    against the row's answer (`keep_if: verifies`), stays semantically close to the reference
+    (`keep_if: similar`, cosine >= min_similarity), or is non-empty (`keep_if: any`)."""
 
     type: Literal["rewrite"]
     k: int = Field(2, ge=1, description="rewrites per row")
     solution_column: str = Field("solution", description="text column, or a messages column (last message)")
     rewrite_template: str = Field(prompts.REWRITE, description="names {question} and {solution}")
-    keep_if: Literal["verifies", "any"] = "verifies"
+    keep_if: Literal["verifies", "similar", "any"] = "verifies"
+    min_similarity: float = Field(0.8, ge=-1.0, le=1.0, description="keep_if similar: cosine to the reference solution")
+    embedding_model: str | None = Field(None, description="keep_if similar: sentence-transformers model (default: offline all-MiniLM-L6-v2)")
     max_correct_per_prompt: int | None = Field(None, ge=1)
     verbalized: Verbalized | None = None
 

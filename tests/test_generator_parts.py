@@ -119,6 +119,8 @@ def test_generator_specs_validate_fields_with_clear_errors():
         _recipe({"type": "rejection", "budget": "dart_uniform", "round_size": 8, "max_trials": 4})
     with pytest.raises(ValidationError, match="budget"):
         _recipe({"type": "rejection", "budget": "lots"})
+    with pytest.raises(ValidationError, match="must contain {request}"):
+        _recipe({"type": "evolve", "verbalized": {"m": 3, "template": "Give {m} answers."}})
     with pytest.raises(ValidationError, match="ops"):
         _recipe({"type": "evolve", "ops": ["deepen", "shout"]})
     for t in ("self_play", "rewrite", "evolve", "variational"):

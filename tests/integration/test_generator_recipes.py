@@ -163,3 +163,16 @@ def test_svs_with_verbalized_sampling_records_probabilities(tiny_model, tmp_path
     assert parsed, Counter(r.get("reason") for r in made)
     assert all(r["meta"]["verbalized_probability"] is None or 0 <= r["meta"]["verbalized_probability"] <= 1 for r in parsed)
     assert len({r["id"] for r in made}) == len(made)
+
+
+def test_raft_keep_if_similar_keeps_rewrites_close_to_the_reference(tiny_model, tmp_path):
+    from datagen.embeddings import embed
+
+    store = tmp_path / "s"
+    ref = run_recipe(RECIPES / "raft_rewrite.yaml", store, "source.n=24", "stages.0.keep_if=similar",
+                     "stages.0.min_similarity=0.9", "output.name=raft-sim")
+    kept, rej = rows(data_table(store, ref)), rows(rejected_table(store, ref))
+    assert kept and any(r["reason"] == "too_dissimilar" for r in rej)
+    for r in kept[:20]:
+        a, b = embed([r["completion"][0]["content"], r["solution"]])
+        assert float(a @ b) >= 0.9 - 1e-4 and r["meta"]["score"] == pytest.approx(float(a @ b), abs=1e-3)
