@@ -16,17 +16,16 @@ class LLMPool:
         self._cache = None
 
     def identity(self, name: str) -> dict:
-        """What names this model in stage keys and lineage (no secrets, no engine start)."""
-        spec = self.specs[name]
-        ident = {"backend": spec.backend, "model": spec.model, "revision": spec.revision}
-        # what changes outputs (not batch sizes, timeouts or concurrency)
-        ident.update(dtype=spec.dtype, engine_args=spec.engine_args, chat_template_kwargs=spec.chat_template_kwargs)
-        if spec.model is None:
-            from datagen.llm import TINY_NAME, tiny_build_hash
-            from datagen.tiny.build import ensure_tiny_model
+        """What names this model in stage keys and lineage (no secrets, no engine start): the
+        same model resolution and output settings as the backends' cache identity, with the
+        dtype as written and, for openai, the endpoint."""
+        from datagen.llm import output_settings, resolve_model
 
-            ident["model"] = TINY_NAME
-            ident["build"] = tiny_build_hash(ensure_tiny_model())
+        spec = self.specs[name]
+        _, resolved = resolve_model(spec)
+        ident = {"backend": spec.backend, "model": spec.model, "revision": spec.revision, "dtype": spec.dtype,
+                 "engine_args": spec.engine_args, "chat_template_kwargs": spec.chat_template_kwargs}
+        ident.update(resolved, **output_settings(spec))
         if spec.backend == "openai":
             ident["base_url"] = spec.base_url
         return ident

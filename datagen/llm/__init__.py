@@ -22,7 +22,7 @@ from schemas.models import ModelSpec
 
 __all__ = [
     "Backend", "CachedLLM", "Completion", "GenerateStats", "Request", "RequestCache",
-    "make_backend", "make_llm", "sample_seed", "tiny_build_hash",
+    "make_backend", "make_llm", "output_settings", "resolve_model", "sample_seed", "tiny_build_hash",
 ]
 
 TINY_NAME = "datagen-tiny"
@@ -53,9 +53,16 @@ BACKENDS = {  # recipe name -> (module, class), imported on use
 }
 
 
-def make_backend(spec: ModelSpec) -> Backend:
-    """The backend `spec.backend` names, for `spec.model` or the embedded tiny model."""
-    path, identity = spec.model, {}  # identity: fields that override the backend's own
+def output_settings(spec: ModelSpec) -> dict:
+    """Settings besides the model that change what it generates (engine arguments such as a
+    quantization, chat-template switches); only the ones set, so plain specs keep their keys."""
+    return {k: v for k, v in (("engine_args", spec.engine_args), ("chat_template_kwargs", spec.chat_template_kwargs)) if v}
+
+
+def resolve_model(spec: ModelSpec) -> tuple[str, dict]:
+    """(path or name to load, identity fields) for `spec.model` or, when it is None, the embedded
+    tiny model (built on first use): its name and build hash stand in for the path."""
+    path, identity = spec.model, {}
     if spec.model is None:
         from datagen.tiny.build import ensure_tiny_model
 
@@ -63,8 +70,15 @@ def make_backend(spec: ModelSpec) -> Backend:
         identity["model"] = TINY_NAME
     if (Path(path) / "datagen_tiny.json").exists() or spec.model is None:
         identity["build"] = tiny_build_hash(path)
+    return path, identity
+
+
+def make_backend(spec: ModelSpec) -> Backend:
+    """The backend `spec.backend` names. Its identity (the cache's notion of "which model") is
+    the backend's own fields plus `resolve_model`'s and `output_settings`'."""
+    path, identity = resolve_model(spec)
     module, name = BACKENDS[spec.backend]
-    return getattr(importlib.import_module(module), name)(spec, path, identity)
+    return getattr(importlib.import_module(module), name)(spec, path, {**identity, **output_settings(spec)})
 
 
 def make_llm(spec: ModelSpec, cache: RequestCache, progress=None) -> CachedLLM:

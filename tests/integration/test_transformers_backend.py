@@ -62,3 +62,18 @@ def test_make_llm_with_no_model_uses_the_tiny_model_and_its_build_hash(tiny_mode
     if meta.exists():
         assert ident["build"] == json.loads(meta.read_text())["build_hash"]
     assert llm.generate(CONVS[:1], Sampling(max_tokens=4))[0][0].ok
+
+
+def test_engine_args_are_part_of_the_cache_identity(tiny_model, tmp_path):
+    """A setting that changes outputs (here the attention kernel; a quantization, in real use)
+    must never be served another setting's cached samples."""
+    cache = RequestCache(tmp_path / "c.sqlite")
+    plain = make_llm(ModelSpec(backend="transformers", model=str(tiny_model)), cache)
+    eager = make_llm(ModelSpec(backend="transformers", model=str(tiny_model), engine_args={"attn_implementation": "eager"}), cache)
+    assert "engine_args" not in plain.identity and eager.identity["engine_args"] == {"attn_implementation": "eager"}
+    sampling = Sampling(n=2, max_tokens=8, seed=1)
+    plain.generate(CONVS, sampling)
+    eager.generate(CONVS, sampling)
+    assert eager.stats.cache_hits == 0 and eager.stats.generated == 4
+    eager.generate(CONVS, sampling)
+    assert eager.stats.cache_hits == 4
