@@ -1,11 +1,13 @@
 """Asymmetric self-play (eva): a creator evolves the prompts a solver learns most from.
 
 Round t: the solver samples k responses to every prompt of the population; each response
-gets a reward — the verifier against the prompt's answer (`reward: verifier`), or agreement
-with the majority final answer (`reward: majority`, for prompts without a label) — and a
+gets a reward — the verifier against the prompt's answer (`reward: verifier`), agreement
+with the majority final answer (`reward: majority`, for prompts without a label), or a
+reward model's score (`reward: reward_model`, for open-ended prompts) — and a
 prompt's informativeness is the spread of its rewards (max - mean, a regret proxy, or std).
-The creator evolves the `top_fraction` most informative prompts (from a correct response:
-the default creator prompt is SvS's, so the answer carries over), and the next population is
+The creator evolves the `top_fraction` most informative prompts (from a correct or the
+best-rewarded response; the default creator prompt is SvS's, so the answer carries over, or
+Evol's broaden with a reward model), and the next population is
 the new prompts plus the most informative old ones, up to `population`. The mean spread of
 each round's population is recorded in the stage's stats (`rounds`) — it should rise.
 
@@ -15,8 +17,7 @@ output was unusable). `output: pairs` instead emits the final population's best/
 responses as TRL preference pairs. A global stage: the population is the whole dataset.
 
 What it does not do: update the solver between rounds (eva proper is online RL; train on
-the output and run again), or reward open-ended prompts with a judge (a verifier or the
-majority answer is required; judges arrive with the filters).
+the output and run again), or reward with an LLM judge (judges arrive with the filters).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from filters.verify import final_answer
 from generators import common
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
-from generators.selection import pick_pairs, spread
-from generators.solving import pass_rate, solve, verify
+from generators.selection import best_of, pick_pairs, spread
+from generators.solving import Attempt, pass_rate, solve, verify
 
 
 class SelfPlay(VerifyingGenerator):
@@ -55,7 +56,7 @@ class SelfPlay(VerifyingGenerator):
         for rnd in range(spec.rounds):
             for r, att in zip(population, self._solve(solver, population), strict=True):
                 attempts[r["id"]] = att
-                r["meta"]["pass_rate"] = pass_rate(att)
+                r["meta"]["pass_rate"] = pass_rate(att) if spec.reward != "reward_model" else None
                 r["meta"]["score"] = spread([a.score for a in att if a.counted and a.score is not None], spec.informativeness)
             ranked = sorted(population, key=lambda r: (-(r["meta"]["score"] or 0.0), r["id"]))
             self.round_stats.append(_round_stat(rnd, ranked))
@@ -89,22 +90,40 @@ class SelfPlay(VerifyingGenerator):
         if spec.reward == "verifier":
             return solve(solver, convs, [r["answer"] for r in population], spec.sampling, self.verifier, spec.k)
         cands = draw(solver, convs, spec.sampling, spec.k)
+        if spec.reward == "reward_model":
+            return self._reward_model_attempts(convs, cands)
         labels = [_majority([final_answer(c.text) for c in cs if c.ok]) for cs in cands]
         for r, label in zip(population, labels, strict=True):
             r["answer"] = label  # a pseudo-label: the majority answer
         return verify(self.verifier, convs, labels, cands)
 
+    def _reward_model_attempts(self, convs, cands):
+        """Attempts scored by the reward model: score = reward = its score (no right or wrong)."""
+        from filters.reward_model import load_reward_model
+
+        rm = load_reward_model(self.spec.reward_model)
+        flat = [(j, c) for j, cs in enumerate(cands) for c in cs if c.ok]
+        scores = rm([convs[j] for j, _ in flat], [c.text for _, c in flat]) if flat else []
+        by_id = {id(c): s for (_, c), s in zip(flat, scores, strict=True)}
+        return [[Attempt(c, by_id.get(id(c)), c.error, reward=by_id.get(id(c))) for c in cs] for cs in cands]
+
+    def _best(self, attempts):
+        if self.spec.reward == "reward_model":
+            return best_of(attempts, "reward")
+        return next((a for a in attempts if a.correct), None)
+
     def _evolve(self, creator, top, attempts, rnd: int) -> dict:
         spec = self.spec
-        jobs = [(r, a) for r in top for a in [next((a for a in attempts[r["id"]] if a.correct), None)] if a is not None]
-        convs = common.render_prompts([r for r, _ in jobs], spec.creator_template, spec.system_prompt,
+        jobs = [(r, a) for r in top for a in [self._best(attempts[r["id"]])] if a is not None]
+        convs = common.render_prompts([r for r, _ in jobs], spec.creator_prompt, spec.system_prompt,
                                       f"{self.field}.creator_template", solution=[a.cand.text for _, a in jobs])
         cands = draw(creator, convs, spec.creator_sampling, spec.evolutions_per_prompt, vs=spec.verbalized)
         ok, bad = [], []
         for (parent, _), cs in zip(jobs, cands, strict=True):
             for c in cs:
                 text, why = common.clean_problem(c.text, parent["question"]) if c.ok else (c.text, c.error)
-                child = common.prompt_row(parent, spec.label, f"r{rnd}/{c.key}", text, parent["answer"], None, self.labels[1],
+                answer = parent["answer"] if "{answer}" in spec.creator_prompt else None  # kept only if the prompt asked to
+                child = common.prompt_row(parent, spec.label, f"r{rnd}/{c.key}", text, answer, None, self.labels[1],
                                           spec.creator_sampling, cand=c, round=rnd)
                 child["prompt"] = self._as_prompt(child)["prompt"]
                 child["reject_reason"] = why
@@ -114,7 +133,7 @@ class SelfPlay(VerifyingGenerator):
     def _pairs(self, population, attempts) -> list[dict]:
         out = []
         for r in population:
-            pairs = pick_pairs(attempts[r["id"]], 1)
+            pairs = pick_pairs(attempts[r["id"]], 1, by="reward" if self.spec.reward == "reward_model" else "verifier")
             row = _as_pair(r)
             if pairs:
                 chosen, rejected = pairs[0]

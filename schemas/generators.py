@@ -126,18 +126,36 @@ class SelfPlayStage(StageBase, _Solver):
     type: Literal["self_play"]
     k: int = Field(8, ge=2, description="solver samples per prompt")
     rounds: int = Field(3, ge=1, le=20)
-    reward: Literal["verifier", "majority"] = Field(
-        "verifier", description="verifier: against the (inherited) answer; majority: agreement with the majority answer"
+    reward: Literal["verifier", "majority", "reward_model"] = Field(
+        "verifier",
+        description="verifier: against the (inherited) answer; majority: agreement with the majority answer; "
+        "reward_model: the score of `reward_model` (open-ended prompts)",
     )
+    reward_model: str | None = Field(None, description="reward: reward_model — HF id or path of a sequence-classification model")
     informativeness: Literal["max_minus_mean", "std"] = "max_minus_mean"
     top_fraction: float = Field(0.25, gt=0, le=1)
     evolutions_per_prompt: int = Field(2, ge=1)
     population: int | None = Field(None, ge=1, description="prompts kept per round (default: the input size)")
     creator_model: str | None = Field(None, description="model evolving prompts (default: the solver's)")
-    creator_template: str = Field(prompts.VARIANT, description="names {question}, {solution}, {answer}")
+    creator_template: str | None = Field(
+        None, description="names {question}, {solution}, {answer}; default: SvS's variant prompt, or Evol's broaden with a reward model"
+    )
     creator_sampling: Sampling = Field(default_factory=_write_sampling)
     output: Literal["prompts", "pairs"] = "prompts"
     verbalized: Verbalized | None = None
+
+    @model_validator(mode="after")
+    def _reward_model(self):
+        if (self.reward == "reward_model") != (self.reward_model is not None):
+            raise ValueError("reward: reward_model and a `reward_model` path go together")
+        return self
+
+    @property
+    def creator_prompt(self) -> str:
+        """Answers carry over with verifier/majority rewards; a reward model's prompts have none."""
+        if self.creator_template is not None:
+            return self.creator_template
+        return prompts.EVOLVE["broaden"] if self.reward == "reward_model" else prompts.VARIANT
 
 
 class RewriteStage(StageBase, _Solver):

@@ -44,3 +44,20 @@ def test_pairs_and_best_of_n_rank_by_the_reward_model(reward_model_dir, tmp_path
     scores = rm([r["prompt"] for r in best], [r["completion"] for r in best])
     assert [r["meta"]["score"] for r in best] == pytest.approx(scores, abs=1e-4)
     assert any(v["name"].startswith("reward_model:") for v in best[0]["meta"]["verdicts"])
+
+
+def test_self_play_with_a_reward_model_pairs_best_and_worst_and_evolves_open_ended(reward_model_dir, tmp_path):
+    store = tmp_path / "s"
+    recipe = REPO / "recipes" / "self_play.yaml"
+    ref = run_recipe(recipe, store, "source.n=6", "models.default.backend=transformers", "stages.0.k=3", "stages.0.rounds=2",
+                     "stages.0.sampling.max_tokens=60", "stages.0.creator_sampling.max_tokens=60", "stages.0.reward=reward_model",
+                     f"stages.0.reward_model={reward_model_dir}", "stages.0.output=pairs", "output.name=sp-rm")
+    pairs = data_table(store, ref).to_pylist()
+    assert pairs
+    rm = RewardModel(str(reward_model_dir))
+    chosen = rm([p["prompt"] for p in pairs], [p["chosen"] for p in pairs])
+    rejected = rm([p["prompt"] for p in pairs], [p["rejected"] for p in pairs])
+    assert all(c > w for c, w in zip(chosen, rejected, strict=True))
+    assert all(p["meta"]["pass_rate"] is None and p["meta"]["score"] > 0 for p in pairs)
+    assert any(p["meta"]["round"] == 1 for p in pairs), "evolved prompts should enter the population"
+    assert all(p["answer"] is None for p in pairs if p["meta"]["round"] == 1)  # broaden: a new problem, answer unknown
