@@ -64,3 +64,15 @@ def load_reward_model(path: str) -> RewardModel:
     if path not in _LOADED:
         _LOADED[path] = RewardModel(path)
     return _LOADED[path]
+
+
+def score_groups(path: str, convs: list, groups: list[list]) -> list[list[float | None]]:
+    """Reward scores for groups of candidates (objects with `.ok` and `.text`), one group per
+    conversation, in one batched pass; None for candidates that failed."""
+    rm = load_reward_model(path)
+    flat = [(j, i, c) for j, cs in enumerate(groups) for i, c in enumerate(cs) if c.ok]
+    scores = rm([convs[j] for j, _, _ in flat], [c.text for _, _, c in flat]) if flat else []
+    out: list[list[float | None]] = [[None] * len(cs) for cs in groups]
+    for (j, i, _), s in zip(flat, scores, strict=True):
+        out[j][i] = s
+    return out

@@ -80,14 +80,13 @@ class RejectionSampler(VerifyingGenerator):
         return att, targets
 
     def _reward(self, convs, attempts) -> None:
-        from filters.reward_model import load_reward_model
+        from filters.reward_model import load_reward_model, score_groups
 
-        rm = load_reward_model(self.spec.reward_model)
-        flat = [(j, a) for j, att in enumerate(attempts) for a in att if a.cand.ok]
-        scores = rm([convs[j] for j, _ in flat], [a.cand.text for _, a in flat]) if flat else []
-        for (_, a), s in zip(flat, scores, strict=True):
-            a.reward = s
-        self.rm = rm
+        scores = score_groups(self.spec.reward_model, convs, [[a.cand for a in att] for att in attempts])
+        for att, ss in zip(attempts, scores, strict=True):
+            for a, s in zip(att, ss, strict=True):
+                a.reward = s
+        self.rm = load_reward_model(self.spec.reward_model)
 
     def _row(self, r, conv, a, rate, reason):
         score = a.reward if self.by == "reward" else a.score

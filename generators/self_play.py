@@ -99,13 +99,10 @@ class SelfPlay(VerifyingGenerator):
 
     def _reward_model_attempts(self, convs, cands):
         """Attempts scored by the reward model: score = reward = its score (no right or wrong)."""
-        from filters.reward_model import load_reward_model
+        from filters.reward_model import score_groups
 
-        rm = load_reward_model(self.spec.reward_model)
-        flat = [(j, c) for j, cs in enumerate(cands) for c in cs if c.ok]
-        scores = rm([convs[j] for j, _ in flat], [c.text for _, c in flat]) if flat else []
-        by_id = {id(c): s for (_, c), s in zip(flat, scores, strict=True)}
-        return [[Attempt(c, by_id.get(id(c)), c.error, reward=by_id.get(id(c))) for c in cs] for cs in cands]
+        scores = score_groups(self.spec.reward_model, convs, cands)
+        return [[Attempt(c, s, c.error, reward=s) for c, s in zip(cs, ss, strict=True)] for cs, ss in zip(cands, scores, strict=True)]
 
     def _best(self, attempts):
         if self.spec.reward == "reward_model":
