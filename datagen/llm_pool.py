@@ -17,15 +17,15 @@ class LLMPool:
 
     def identity(self, name: str) -> dict:
         """What names this model in stage keys and lineage (no secrets, no engine start): the
-        same model resolution and output settings as the backends' cache identity, with the
-        dtype as written and, for openai, the endpoint."""
-        from datagen.llm import output_settings, resolve_model
+        same model resolution as the backends' cache identity, with every output-changing
+        setting as written and, for openai, the endpoint."""
+        from datagen.llm import resolve_model
 
         spec = self.specs[name]
         _, resolved = resolve_model(spec)
         ident = {"backend": spec.backend, "model": spec.model, "revision": spec.revision, "dtype": spec.dtype,
                  "engine_args": spec.engine_args, "chat_template_kwargs": spec.chat_template_kwargs}
-        ident.update(resolved, **output_settings(spec))
+        ident.update(resolved)
         if spec.backend == "openai":
             ident["base_url"] = spec.base_url
         return ident

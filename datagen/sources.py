@@ -136,15 +136,9 @@ def _normalise(df, spec, label: str):
         first = int(nulls.arg_true()[0])
         raise UserError(f"{label}: row {first + 1} has an empty {q!r}; every seed needs a question")
     question = df.get_column(q).cast(pl.String)
-    a = spec.answer_column
-    if a is not None and a in cols:
-        answer = df.get_column(a).cast(pl.String)
-        if spec.answer_pattern:
-            answer = answer.str.extract(spec.answer_pattern, 1).str.strip_chars()
-    elif a is not None and spec.answer_column != "answer":
-        raise UserError(f"source.answer_column: column {a!r} not found in {label} (columns: {', '.join(sorted(cols))})")
-    else:
-        answer = pl.Series([None] * len(df), dtype=pl.String)
+    answer = _optional_column(df, spec.answer_column, "answer", label)
+    if spec.answer_pattern and spec.answer_column in cols:
+        answer = answer.str.extract(spec.answer_pattern, 1).str.strip_chars()
     solution = _optional_column(df, spec.solution_column, "solution", label)
     id_column = spec.id_column or ("id" if spec.type in ("procedural", "version") else None)
     if id_column:
