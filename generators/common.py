@@ -29,14 +29,15 @@ def chat(text: str, system_prompt: str | None = None) -> list[dict]:
     return conv
 
 
+def render_prompt(row: dict, template: str, system_prompt: str | None, field: str, **values) -> list[dict]:
+    """A chat conversation: optional system message, then the template over the row's scalar
+    columns (`values` override or add columns, e.g. `question=new_text`)."""
+    return chat(format_template(template, scalar_columns(row) | values, field), system_prompt)
+
+
 def render_prompts(rows: list[dict], template: str, system_prompt: str | None, field: str, **extra) -> list[list[dict]]:
-    """One chat conversation per row: optional system message, then the template over the row
-    (and `extra` per-row value lists, e.g. `solution=[...]`)."""
-    convs = []
-    for j, r in enumerate(rows):
-        values = scalar_columns(r) | {k: v[j] for k, v in extra.items()}
-        convs.append(chat(format_template(template, values, field), system_prompt))
-    return convs
+    """`render_prompt` for each row (`extra`: per-row value lists, e.g. `solution=[...]`)."""
+    return [render_prompt(r, template, system_prompt, field, **{k: v[j] for k, v in extra.items()}) for j, r in enumerate(rows)]
 
 
 def model_label(identity: dict) -> str:
@@ -82,20 +83,34 @@ def child_row(parent: dict, stage: str, cand, prompt, model: str, sampling, **me
     }
 
 
-def prompt_row(parent: dict, stage: str, key, question: str, answer: str | None, prompt, model, sampling, cand=None, **meta) -> dict:
+def prompt_row(parent: dict, stage: str, key, question: str, answer: str | None, prompt, model, sampling, cand=None,
+               solution: str | None = None, **meta) -> dict:
     """A prompt row (for RL or further generation): a question, its answer if known, its chat prompt."""
     return {
         "id": row_id(parent["id"], stage, key),
         "question": question,
         "answer": answer,
-        "solution": None,
+        "solution": solution,
         "prompt": prompt,
         "meta": lineage(parent, stage, model, sampling, cand, **meta),
     }
 
 
-def verdict(verifier, score, passed: bool) -> dict:
-    return {"name": verifier.name, "version": verifier.version, "score": score, "passed": passed}
+def problem_row(parent: dict, stage: str, key, cand, answer: str | None, solve_template: str, system_prompt: str | None,
+                field: str, model, sampling, **meta) -> dict:
+    """A prompt row from a model-written problem (candidate `cand`): tidied by `clean_problem`,
+    its solve prompt rendered from `solve_template` over the new row's own columns, and
+    `reject_reason` set when unusable."""
+    text, why = clean_problem(cand.text, parent["question"]) if cand.ok else (cand.text, cand.error)
+    row = prompt_row(parent, stage, key, text, answer, None, model, sampling, cand=cand, **meta)
+    row["prompt"] = render_prompt(row, solve_template, system_prompt, field)
+    row["reject_reason"] = why
+    return row
+
+
+def verdict(judge, score, passed: bool | None) -> dict:
+    """A `meta.verdicts` entry from a verifier or reward model (anything with `name` and `version`)."""
+    return {"name": judge.name, "version": judge.version, "score": score, "passed": passed}
 
 
 def _schema(*extra):
@@ -153,12 +168,3 @@ def clean_problem(text: str, parent_question: str | None = None) -> tuple[str, s
         return t, "repeats_parent"
     return t, None
 
-
-def message_text(value) -> str | None:
-    """A text column's value, or the last message's content of a messages column."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, list) and value:
-        last = value[-1]
-        return last.get("content") if isinstance(last, dict) else str(last)
-    return None

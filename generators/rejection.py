@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from generators import common
 from generators.base import VerifyingGenerator
-from generators.selection import best_of, no_pair_reason, pick_pairs
+from generators.selection import best_of, no_pair_reason, pick_pairs, value
 from generators.solving import n_correct, pass_rate, prop2diff_targets, solve, solve_in_rounds
 
 
@@ -89,12 +89,11 @@ class RejectionSampler(VerifyingGenerator):
         self.rm = load_reward_model(self.spec.reward_model)
 
     def _row(self, r, conv, a, rate, reason):
-        score = a.reward if self.by == "reward" else a.score
-        row = common.child_row(r, self.spec.label, a.cand, conv, self.model, self.spec.sampling, pass_rate=rate, score=score)
+        row = common.child_row(r, self.spec.label, a.cand, conv, self.model, self.spec.sampling, pass_rate=rate, score=value(a, self.by))
         if a.score is not None:
             row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
         if a.reward is not None:
-            row["meta"]["verdicts"].append({"name": self.rm.name, "version": self.rm.version, "score": a.reward, "passed": None})
+            row["meta"]["verdicts"].append(common.verdict(self.rm, a.reward, None))
         row["reject_reason"] = reason
         return row
 
@@ -111,16 +110,17 @@ class RejectionSampler(VerifyingGenerator):
 
     def _best(self, r, conv, att, target, rate, band):
         best = best_of(att, self.by)
-        if self.by == "reward":  # the reward model decides; the verifier only records its verdict
-            return [self._row(r, conv, a, rate, a.cand.error or band or (None if a is best else "not_best")) for a in att]
-        return [self._row(r, conv, a, rate, a.reason or band or (None if a is best else "not_best")) for a in att]
+        out = []
+        for a in att:  # with a reward model it alone decides; the verifier only records its verdict
+            failed = a.cand.error if self.by == "reward" else a.reason
+            out.append(self._row(r, conv, a, rate, failed or band or (None if a is best else "not_best")))
+        return out
 
     def _prompt(self, r, conv, att, target, rate, band):
         counted = [a for a in att if a.counted]
         reason = band if counted else (att[0].reason if att else "no_samples")
         row = common.prompt_row(r, self.spec.label, "prompt", r["question"], r["answer"], conv, self.model,
-                                self.spec.sampling, pass_rate=rate, score=float(n_correct(att)))
-        row["solution"] = r.get("solution")
+                                self.spec.sampling, solution=r.get("solution"), pass_rate=rate, score=float(n_correct(att)))
         row["reject_reason"] = reason
         return [row]
 
@@ -133,16 +133,10 @@ class RejectionSampler(VerifyingGenerator):
             return [row]
         return [self._pair_row(r, conv, c, w, rate, j) for j, (c, w) in enumerate(pairs)]
 
-    def _margin(self, chosen, rejected) -> float:
-        if self.by == "reward":
-            return chosen.reward - rejected.reward
-        return (chosen.score or 0.0) - (rejected.score or 0.0)
-
     def _pair_row(self, r, conv, chosen, rejected, rate, j):
         row = common.prompt_row(r, self.spec.label, f"pair{j}", r["question"], r["answer"], conv, self.model,
-                                self.spec.sampling, cand=chosen.cand if chosen else None, pass_rate=rate,
-                                score=None if chosen is None else self._margin(chosen, rejected))
-        row["solution"] = r.get("solution")
+                                self.spec.sampling, cand=chosen.cand if chosen else None, solution=r.get("solution"),
+                                pass_rate=rate, score=None if chosen is None else value(chosen, self.by) - value(rejected, self.by))
         row["chosen"] = [{"role": "assistant", "content": chosen.cand.text}] if chosen else None
         row["rejected"] = [{"role": "assistant", "content": rejected.cand.text}] if rejected else None
         row["reject_reason"] = None

@@ -21,6 +21,7 @@ rewrites with an LLM (quality filters do that downstream).
 from __future__ import annotations
 
 from datagen.errors import UserError
+from filters.verify import completion_text
 from generators import common
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
@@ -36,18 +37,17 @@ class SolutionRewriter(VerifyingGenerator):
         rows = ds.to_list()
         if rows and spec.solution_column not in rows[0]:
             raise UserError(f"{self.field}.solution_column: rows have no column {spec.solution_column!r} "
-                                   f"(columns: {', '.join(rows[0])})")
-        solutions = [common.message_text(r.get(spec.solution_column)) for r in rows]
-        todo = [j for j, s in enumerate(solutions) if s and s.strip()]
-        llm = self.ctx.llm(spec.model) if todo else None
+                            f"(columns: {', '.join(rows[0])})")
+        solutions = [completion_text(r.get(spec.solution_column)) for r in rows]
+        todo = [j for j, s in enumerate(solutions) if s.strip()]
+        jobs, refs = [rows[j] for j in todo], [solutions[j] for j in todo]
+        llm = self.ctx.llm(spec.model) if todo else None  # no engine start when there is nothing to rewrite
         model = common.model_label(llm.identity) if llm else None
-        jobs = [rows[j] for j in todo]
-        asks = common.render_prompts(jobs, spec.rewrite_template, spec.system_prompt, f"{self.field}.rewrite_template",
-                                     solution=[solutions[j] for j in todo])
+        asks = common.render_prompts(jobs, spec.rewrite_template, spec.system_prompt, f"{self.field}.rewrite_template", solution=refs)
         solve_convs = common.render_prompts(jobs, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
-        cands = draw(llm, asks, spec.sampling, spec.k, vs=spec.verbalized) if todo else []
-        attempts = verify(self.verifier, solve_convs, [r["answer"] for r in jobs], cands) if todo else []
-        similar = self._similarities([solutions[j] for j in todo], cands) if spec.keep_if == "similar" and todo else None
+        cands = draw(llm, asks, spec.sampling, spec.k, vs=spec.verbalized)
+        attempts = verify(self.verifier, solve_convs, [r["answer"] for r in jobs], cands)
+        similar = self._similarities(refs, cands) if spec.keep_if == "similar" and todo else None
         out = []
         for j, (r, conv, att) in enumerate(zip(jobs, solve_convs, attempts, strict=True)):
             kept = 0
@@ -66,7 +66,7 @@ class SolutionRewriter(VerifyingGenerator):
                 row["reject_reason"] = reason
                 out.append(row)
         for j, s in enumerate(solutions):
-            if not (s and s.strip()):
+            if not s.strip():
                 row = {**{k: rows[j].get(k) for k in ("id", "question", "answer", "solution", "meta")},
                        "prompt": None, "completion": None, "reject_reason": "no_solution"}
                 out.append(row)
@@ -80,7 +80,7 @@ class SolutionRewriter(VerifyingGenerator):
         ref_vecs, vecs = embed(references, self.spec.embedding_model), embed(texts, self.spec.embedding_model)
         out, n = [], 0
         for ref, cs in zip(ref_vecs, cands, strict=True):
-            out.append([float(v @ ref) for v in vecs[n:n + len(cs)]])
+            out.append((vecs[n:n + len(cs)] @ ref).tolist())
             n += len(cs)
         return out
 
@@ -111,13 +111,7 @@ class PromptEvolver:
         for op, template in self.templates.items():
             convs = common.render_prompts(rows, template, spec.system_prompt, f"{self.field}.templates.{op}")
             for r, cs in zip(rows, draw(llm, convs, spec.sampling, spec.k, vs=spec.verbalized), strict=True):
-                for c in cs:
-                    text, why = common.clean_problem(c.text, r["question"]) if c.ok else (c.text, c.error)
-                    values = common.scalar_columns(r) | {"question": text}
-                    prompt = common.chat(common.format_template(spec.solve_template, values, f"{self.field}.solve_template"),
-                                         spec.system_prompt)
-                    answer = r["answer"] if op == "paraphrase" else None
-                    row = common.prompt_row(r, f"{spec.label}:{op}", c.key, text, answer, prompt, model, spec.sampling, cand=c)
-                    row["reject_reason"] = why
-                    out.append(row)
+                answer = r["answer"] if op == "paraphrase" else None  # only a paraphrase keeps the answer
+                out.extend(common.problem_row(r, f"{spec.label}:{op}", c.key, c, answer, spec.solve_template, spec.system_prompt,
+                                              f"{self.field}.solve_template", model, spec.sampling) for c in cs)
         return common.to_table(out, common.prompt_schema())

@@ -26,20 +26,24 @@ def rso_accept(scores: list[float], beta: float, key: str) -> list[bool]:
     return [rng.random() < math.exp((s - top) / beta) for s in scores]
 
 
+def value(a, by: str = "verifier") -> float | None:
+    """What an attempt is ranked by: its reward-model score (`by="reward"`) or verifier score."""
+    return a.reward if by == "reward" else a.score
+
+
 def pick_pairs(attempts, n_pairs: int, rso_beta: float | None = None, key: str = "", by: str = "verifier") -> list[tuple]:
     """Up to `n_pairs` (chosen, rejected) attempts, each attempt used once. `by="verifier"`:
     chosen verified correct, rejected answered but wrong, best-scored chosen and worst-scored
     rejected first. `by="reward"`: the highest reward-model scores against the lowest (strictly
     lower). With `rso_beta`, only attempts accepted by `rso_accept` take part."""
-    value = (lambda a: a.reward) if by == "reward" else (lambda a: a.score or 0.0)
-    scored = [a for a in attempts if a.counted and a.cand.ok and (by != "reward" or a.reward is not None)]
+    scored = [a for a in attempts if a.counted and a.cand.ok and value(a, by) is not None]
     if rso_beta is not None:
-        ok = rso_accept([value(a) for a in scored], rso_beta, key)
+        ok = rso_accept([value(a, by) for a in scored], rso_beta, key)
         scored = [a for a, keep in zip(scored, ok, strict=True) if keep]
     if by == "reward":
-        ranked = sorted(scored, key=lambda a: (-value(a), a.cand.key))
+        ranked = sorted(scored, key=lambda a: (-value(a, by), a.cand.key))
         half = len(ranked) // 2
-        pairs = [(ranked[i], ranked[-1 - i]) for i in range(half) if value(ranked[i]) > value(ranked[-1 - i])]
+        pairs = [(ranked[i], ranked[-1 - i]) for i in range(half) if value(ranked[i], by) > value(ranked[-1 - i], by)]
         return pairs[:n_pairs]
     chosen = sorted((a for a in scored if a.correct), key=lambda a: (-value(a), a.cand.key))
     rejected = sorted((a for a in scored if not a.correct), key=lambda a: (value(a), a.cand.key))
@@ -61,9 +65,8 @@ def no_pair_reason(attempts) -> str:
 def best_of(attempts, by: str = "verifier"):
     """The attempt with the highest verifier score (or reward, `by="reward"`; ties: lowest
     sample key), or None if none was scored."""
-    value = (lambda a: a.reward) if by == "reward" else (lambda a: a.score)
-    scored = [a for a in attempts if value(a) is not None]
-    return min(scored, key=lambda a: (-value(a), a.cand.index, a.cand.slot or 0)) if scored else None
+    scored = [a for a in attempts if value(a, by) is not None]
+    return min(scored, key=lambda a: (-value(a, by), a.cand.index, a.cand.slot or 0)) if scored else None
 
 
 def spread(rewards: list[float], how: str = "max_minus_mean") -> float | None:

@@ -38,11 +38,13 @@ class SelfPlay(VerifyingGenerator):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
+        self.by = "reward" if spec.reward == "reward_model" else "verifier"
         self.round_stats: list[dict] = []
 
     def __call__(self, ds):
         spec = self.spec
         schema = common.pair_schema() if spec.output == "pairs" else common.prompt_schema()
+        self.round_stats = []
         rows = [self._as_prompt(r) for r in ds.to_list()]
         for r in rows:
             r["meta"]["round"] = r["meta"]["round"] or 0  # the seed population is round 0
@@ -50,13 +52,13 @@ class SelfPlay(VerifyingGenerator):
             return common.to_table([], schema)
         solver = self.ctx.llm(spec.model)
         creator = self.ctx.llm(spec.creator_model or spec.model)
-        self.labels = common.model_label(solver.identity), common.model_label(creator.identity)
+        self.creator_label = common.model_label(creator.identity)
         size = spec.population or len(rows)
         population, retired, attempts = rows, [], {}
         for rnd in range(spec.rounds):
             for r, att in zip(population, self._solve(solver, population), strict=True):
                 attempts[r["id"]] = att
-                r["meta"]["pass_rate"] = pass_rate(att) if spec.reward != "reward_model" else None
+                r["meta"]["pass_rate"] = pass_rate(att) if self.by == "verifier" else None
                 r["meta"]["score"] = spread([a.score for a in att if a.counted and a.score is not None], spec.informativeness)
             ranked = sorted(population, key=lambda r: (-(r["meta"]["score"] or 0.0), r["id"]))
             self.round_stats.append(_round_stat(rnd, ranked))
@@ -79,8 +81,7 @@ class SelfPlay(VerifyingGenerator):
         return {"rounds": self.round_stats}
 
     def _as_prompt(self, r: dict) -> dict:
-        conv = common.chat(common.format_template(self.spec.prompt_template, common.scalar_columns(r), f"{self.field}.prompt_template"),
-                           self.spec.system_prompt)
+        conv = common.render_prompt(r, self.spec.prompt_template, self.spec.system_prompt, f"{self.field}.prompt_template")
         return {"id": r["id"], "question": r["question"], "answer": r["answer"], "solution": r.get("solution"),
                 "prompt": conv, "meta": dict(r["meta"], verdicts=list(r["meta"].get("verdicts") or [])), "reject_reason": None}
 
@@ -105,7 +106,7 @@ class SelfPlay(VerifyingGenerator):
         return [[Attempt(c, s, c.error, reward=s) for c, s in zip(cs, ss, strict=True)] for cs, ss in zip(cands, scores, strict=True)]
 
     def _best(self, attempts):
-        if self.spec.reward == "reward_model":
+        if self.by == "reward":
             return best_of(attempts, "reward")
         return next((a for a in attempts if a.correct), None)
 
@@ -115,22 +116,20 @@ class SelfPlay(VerifyingGenerator):
         convs = common.render_prompts([r for r, _ in jobs], spec.creator_prompt, spec.system_prompt,
                                       f"{self.field}.creator_template", solution=[a.cand.text for _, a in jobs])
         cands = draw(creator, convs, spec.creator_sampling, spec.evolutions_per_prompt, vs=spec.verbalized)
+        keeps_answer = "{answer}" in spec.creator_prompt  # the answer carries over only if the prompt asked to
         ok, bad = [], []
         for (parent, _), cs in zip(jobs, cands, strict=True):
             for c in cs:
-                text, why = common.clean_problem(c.text, parent["question"]) if c.ok else (c.text, c.error)
-                answer = parent["answer"] if "{answer}" in spec.creator_prompt else None  # kept only if the prompt asked to
-                child = common.prompt_row(parent, spec.label, f"r{rnd}/{c.key}", text, answer, None, self.labels[1],
-                                          spec.creator_sampling, cand=c, round=rnd)
-                child["prompt"] = self._as_prompt(child)["prompt"]
-                child["reject_reason"] = why
-                (bad if why else ok).append(child)
+                child = common.problem_row(parent, spec.label, f"r{rnd}/{c.key}", c, parent["answer"] if keeps_answer else None,
+                                           spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template",
+                                           self.creator_label, spec.creator_sampling, round=rnd)
+                (bad if child["reject_reason"] else ok).append(child)
         return {"ok": ok, "bad": bad}
 
     def _pairs(self, population, attempts) -> list[dict]:
         out = []
         for r in population:
-            pairs = pick_pairs(attempts[r["id"]], 1, by="reward" if self.spec.reward == "reward_model" else "verifier")
+            pairs = pick_pairs(attempts[r["id"]], 1, by=self.by)
             row = _as_pair(r)
             if pairs:
                 chosen, rejected = pairs[0]

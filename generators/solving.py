@@ -43,18 +43,15 @@ def verify(verifier, convs, answers, cands: list[list[Candidate]]) -> list[list[
         completions=[[{"role": "assistant", "content": c.text}] for _, c in flat],
         answer=[answers[r] for r, _ in flat],
     ) if flat else []
-    by_id = {id(c): s for (_, c), s in zip(flat, scores, strict=True)}
-    out = []
-    for cs in cands:
-        row = []
-        for c in cs:
-            if not c.ok:
-                row.append(Attempt(c, None, c.error))
-            else:
-                s = by_id[id(c)]
-                row.append(Attempt(c, s, why_rejected(s, c.text)))
-        out.append(row)
-    return out
+    it = iter(scores)  # in the order of `flat`: the ok candidates, conversation by conversation
+
+    def attempt(c: Candidate) -> Attempt:
+        if not c.ok:
+            return Attempt(c, None, c.error)
+        s = next(it)
+        return Attempt(c, s, why_rejected(s, c.text))
+
+    return [[attempt(c) for c in cs] for cs in cands]
 
 
 def solve(llm, convs, answers, sampling, verifier, n: int, first_index: int = 0, vs=None) -> list[list[Attempt]]:

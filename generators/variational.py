@@ -33,7 +33,7 @@ class VariationalSynthesizer(VerifyingGenerator):
             return common.to_table([], common.prompt_schema())
         solver = self.ctx.llm(spec.model)
         creator = self.ctx.llm(spec.creator_model or spec.model)
-        self.labels = common.model_label(solver.identity), common.model_label(creator.identity)
+        self.creator_label = common.model_label(creator.identity)
 
         attempts = self._solve(solver, rows)
         frontier = [
@@ -86,15 +86,9 @@ class VariationalSynthesizer(VerifyingGenerator):
         convs = common.render_prompts([r for r, _ in jobs], spec.variant_template, spec.system_prompt,
                                       f"{self.field}.variant_template", solution=[a.cand.text for _, a in jobs])
         cands = draw(creator, convs, spec.variant_sampling, spec.variants_per_solution, vs=spec.verbalized)
-        out = []
-        for (parent, sol), cs in zip(jobs, cands, strict=True):
-            for c in cs:
-                text, bad = common.clean_problem(c.text, parent["question"]) if c.ok else (c.text, c.error)
-                prompt = common.chat(common.format_template(spec.prompt_template, common.scalar_columns(parent) | {"question": text},
-                                                            f"{self.field}.prompt_template"),
-                                     spec.system_prompt)
-                row = common.prompt_row(parent, spec.label, f"r{rnd}/{sol.cand.key}/{c.key}", text, parent["answer"], prompt,
-                                        self.labels[1], spec.variant_sampling, cand=c, round=rnd)
-                row["reject_reason"] = bad
-                out.append(row)
-        return out
+        return [
+            common.problem_row(parent, spec.label, f"r{rnd}/{sol.cand.key}/{c.key}", c, parent["answer"], spec.prompt_template,
+                               spec.system_prompt, f"{self.field}.prompt_template", self.creator_label, spec.variant_sampling,
+                               round=rnd)
+            for (parent, sol), cs in zip(jobs, cands, strict=True) for c in cs
+        ]

@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from datagen.llm.base import Completion
 from datagen.publish import merge_stats
+from filters.verify import completion_text
 from generators.candidates import Candidate, _split, parse_verbalized, wrap_verbalized
-from generators.common import clean_problem, message_text
+from generators.common import clean_problem
 from generators.selection import best_of, no_pair_reason, pick_pairs, rso_accept, spread
 from generators.solving import Attempt, n_correct, pass_rate, prop2diff_targets
 from schemas.generators import Verbalized
@@ -103,7 +104,7 @@ def test_clean_problem_strips_labels_and_rejects_empty_or_copied():
     assert clean_problem('Problem: "Ann has 3 apples. How many?"') == ("Ann has 3 apples. How many?", None)
     assert clean_problem("  ")[1] == "empty_output"
     assert clean_problem("ann has 3  apples.", parent_question="Ann has 3 apples.")[1] == "repeats_parent"
-    assert message_text([{"role": "assistant", "content": "x"}]) == "x" and message_text("y") == "y"
+    assert completion_text([{"role": "assistant", "content": "x"}]) == "x" and completion_text("y") == "y"
 
 
 def _recipe(stage: dict) -> Recipe:
