@@ -28,7 +28,9 @@ def run(
     set_: list[str] | None = SetOpt,
     store: Path | None = StoreOpt,
     name: str | None = typer.Option(None, "--name", help="dataset name (default: recipe output.name)"),
-    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"
+    ),
 ):
     """Run a recipe; the last line printed is the version ref (NAME@vN)."""
     import os
@@ -80,11 +82,17 @@ def versions(name: str = typer.Argument(...), store: Path | None = StoreOpt):
         raise typer.Exit(2)
     for v in have:
         m = st.manifest(f"{name}@v{v}")
-        typer.echo(f"{name}@v{v}\t{m['created_at']}\ttrain={m['counts']['train']}\trejected={m['counts']['rejected']}\t{m['fingerprint']}")
+        typer.echo(
+            f"{name}@v{v}\t{m['created_at']}\ttrain={m['counts']['train']}\trejected={m['counts']['rejected']}\t{m['fingerprint']}"
+        )
 
 
 @app.command()
-def show(ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"), store: Path | None = StoreOpt, as_json: bool = typer.Option(False, "--json")):
+def show(
+    ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"),
+    store: Path | None = StoreOpt,
+    as_json: bool = typer.Option(False, "--json"),
+):
     """Show a version's manifest and path."""
     try:
         from datagen.store import Store
@@ -101,7 +109,9 @@ def show(ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"), store: P
     typer.echo(f"  source: {m['source']['label']} ({m['source']['rows']} rows); parents: {', '.join(m['parents']) or '-'}")
     typer.echo(f"  train: {m['counts']['train']}  rejected: {m['counts']['rejected']}  tokens: {m['tokens']}")
     for s in m["stages"]:
-        typer.echo(f"  [{s['index']}] {s['label']}: {s['rows_in']} in, {s['kept']} kept, {s['rejected']} rejected {s['reasons'] or ''}")
+        typer.echo(
+            f"  [{s['index']}] {s['label']}: {s['rows_in']} in, {s['kept']} kept, {s['rejected']} rejected {s['reasons'] or ''}"
+        )
     typer.echo(f"  fingerprint: {m['fingerprint']}  created: {m['created_at']}")
 
 
@@ -123,6 +133,72 @@ def push(
     except DatagenError as e:
         _fail(e)
     typer.echo(json.dumps(out, indent=2))
+
+
+InputArg = typer.Argument(..., help="a .jsonl or .parquet file, or NAME@vN")
+OutOpt = typer.Option(..., "--out", help="a .jsonl/.parquet path, or a dataset NAME (makes a new version NAME@vN)")
+RejectedOpt = typer.Option(None, "--rejected", help="also write rejected rows (with reason) to this .jsonl/.parquet path")
+
+
+def _filter_command(stage: dict, input_: str, out: str, rejected: Path | None, store: Path | None) -> None:
+    try:
+        from pydantic import TypeAdapter, ValidationError
+
+        from datagen.errors import UserError
+        from datagen.filter_cli import run_filter
+        from datagen.recipe_io import format_validation_error
+        from datagen.store import Store
+        from schemas.stages import StageSpec
+
+        try:
+            spec = TypeAdapter(StageSpec).validate_python(stage)
+        except ValidationError as e:
+            raise UserError(format_validation_error(e, f"datagen {stage['type']}", "options", prefix="--")) from None
+        if stage["type"] == "verify":
+            from filters.verify import get_verifier
+
+            get_verifier(spec.verifier, "--verifier")
+        summary = run_filter(spec, input_, out, str(rejected) if rejected else None, Store(store), " ".join(sys.argv))
+    except DatagenError as e:
+        _fail(e)
+    typer.echo(json.dumps(summary), err=True)
+    typer.echo(summary["out"])
+
+
+@app.command()
+def verify(
+    input_: str = InputArg,
+    verifier: str = typer.Option(..., "--verifier", help="math_answer | code_tests | ifeval"),
+    out: str = OutOpt,
+    column: str = typer.Option("completion", "--column", help="the response column"),
+    threshold: float | None = typer.Option(None, "--threshold", help="drop rows scoring below this (default: keep all)"),
+    rejected: Path | None = RejectedOpt,
+    store: Path | None = StoreOpt,
+):
+    """Score each row with a verifier: adds a float `reward` column (null: not applicable)."""
+    _filter_command(
+        {"type": "verify", "verifier": verifier, "column": column, "threshold": threshold}, input_, out, rejected, store
+    )
+
+
+@app.command()
+def dedup(
+    input_: str = InputArg,
+    method: str = typer.Option("exact", "--method", help="exact | minhash | embedding"),
+    out: str = OutOpt,
+    threshold: float | None = typer.Option(None, "--threshold", help="minhash Jaccard (0.8) / embedding cosine (0.95)"),
+    column: str = typer.Option("completion", "--column", help="text column (a messages column: its last message)"),
+    keep: str = typer.Option("first", "--keep", help="first | longest | highest_score"),
+    model: str | None = typer.Option(None, "--model", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
+    encode: str = typer.Option("torch", "--encode", help="embedding runtime: torch | onnx-int8"),
+    rejected: Path | None = RejectedOpt,
+    store: Path | None = StoreOpt,
+):
+    """Keep one row per duplicate cluster; rejected rows carry `dup_of`."""
+    stage = {"type": "dedup", "method": method, "column": column, "keep": keep, "threshold": threshold}
+    if method == "embedding":
+        stage.update(model=model, encode=encode)
+    _filter_command(stage, input_, out, rejected, store)
 
 
 def main() -> None:

@@ -26,6 +26,10 @@ class StageContext:
     index: int
     pool: object  # LLMPool
     seed: int = 0
+    field: str = ""  # how errors name this stage's fields: `stages.N` in a recipe, `option` on the command line
+
+    def __post_init__(self):
+        self.field = self.field or f"stages.{self.index}"
 
     def llm(self, name: str):
         return self.pool.get(name)

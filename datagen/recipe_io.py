@@ -77,8 +77,9 @@ def _child(node: Any, part: str, path: list[str], create: bool) -> Any:
     raise UserError(f"--set {'.'.join(path)}: parent is a value, not a mapping or list")
 
 
-def format_validation_error(err, source: str) -> str:
-    lines = [f"{source}: invalid recipe ({err.error_count()} error{'s' if err.error_count() > 1 else ''}):"]
+def format_validation_error(err, source: str, what: str = "recipe", prefix: str = "") -> str:
+    """One line per error, each naming its field (`prefix` + the field path, e.g. `--`)."""
+    lines = [f"{source}: invalid {what} ({err.error_count()} error{'s' if err.error_count() > 1 else ''}):"]
     for e in err.errors():
         loc = ".".join(str(x) for x in e["loc"] if not _is_union_tag(x))
         msg = e["msg"].removeprefix("Value error, ")
@@ -87,7 +88,7 @@ def format_validation_error(err, source: str) -> str:
         elif e["type"] == "union_tag_invalid":
             tag = e["input"].get("type") if isinstance(e["input"], dict) else e["input"]
             msg = f"unknown type {tag!r}; expected one of {e['ctx']['expected_tags']}"
-        lines.append(f"  {loc or '(recipe)'}: {msg}")
+        lines.append(f"  {prefix + loc.replace('_', '-') if prefix and loc else loc or '(' + what + ')'}: {msg}")
     return "\n".join(lines)
 
 

@@ -29,9 +29,9 @@ def load_source(spec, store_root: Path | None = None) -> SeedTable:
     kind = spec.type
     parents: list[str] = []
     if kind == "jsonl":
-        df, label = _read_jsonl(Path(spec.path)), str(spec.path)
+        df, label = read_jsonl(Path(spec.path)), str(spec.path)
     elif kind == "parquet":
-        df, label = _read_file(Path(spec.path), pl.read_parquet), str(spec.path)
+        df, label = read_file(Path(spec.path), pl.read_parquet), str(spec.path)
     elif kind == "disk":
         df, label = _read_disk(spec), str(spec.path)
     elif kind == "hub":
@@ -54,7 +54,7 @@ def load_source(spec, store_root: Path | None = None) -> SeedTable:
     return SeedTable(_normalise(df, spec, label), label, parents)
 
 
-def _read_file(path: Path, reader):
+def read_file(path: Path, reader):
     if not path.is_file():
         raise UserError(f"source.path: file not found: {path}")
     try:
@@ -63,7 +63,7 @@ def _read_file(path: Path, reader):
         raise UserError(f"source.path: cannot read {path}: {e}") from None
 
 
-def _read_jsonl(path: Path):
+def read_jsonl(path: Path):
     import polars as pl
 
     if not path.is_file():

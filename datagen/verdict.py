@@ -18,10 +18,17 @@ class Verdict:
     version: str = "1"
     meta: dict[str, list] = field(default_factory=dict)  # meta fields to set, e.g. dedup_cluster
     columns: dict[str, list] = field(default_factory=dict)  # extra columns on rejected rows, e.g. dup_of
+    added: dict[str, list] = field(default_factory=dict)  # columns added to every row, e.g. reward
 
     def __post_init__(self):
         n = len(self.keep)
-        for what, col in [("reason", self.reason), ("score", self.score), *self.meta.items(), *self.columns.items()]:
+        for what, col in [
+            ("reason", self.reason),
+            ("score", self.score),
+            *self.meta.items(),
+            *self.columns.items(),
+            *self.added.items(),
+        ]:
             if col is not None and len(col) != n:
                 raise ValueError(f"Verdict.{what}: {len(col)} values for {n} rows")
 
@@ -36,7 +43,7 @@ def apply_verdict(df, v: Verdict):
         pl.Series("_keep", v.keep, dtype=pl.Boolean),
         pl.Series("reason", v.reason, dtype=pl.String),
         pl.Series("_score", score, dtype=pl.Float64),
-        *[pl.Series(k, vals) for k, vals in v.columns.items()],
+        *[pl.Series(k, vals) for k, vals in {**v.columns, **v.added}.items()],
     )
     verdict = pl.struct(
         name=pl.lit(v.name, pl.String), version=pl.lit(v.version, pl.String), score=pl.col("_score"), passed=pl.col("_keep")

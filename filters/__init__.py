@@ -1,7 +1,16 @@
 """Filters: stages that judge rows. `REGISTRY` maps a recipe stage `type` to its class; each
 is built as `cls(spec, ctx)` and called as `flt(ds) -> Verdict`."""
 
-from filters.dedup import ExactDedup
+from filters.dedup import Dedup
+from filters.judge import JudgeFilter
+from filters.quality import QualityFilter
+from filters.reward_model import RewardModelFilter
 from filters.verify import VerifyFilter
 
-REGISTRY = {"verify": VerifyFilter, "dedup": ExactDedup}
+REGISTRY = {
+    "verify": VerifyFilter,
+    "dedup": Dedup,
+    "quality": QualityFilter,
+    "judge": JudgeFilter,
+    "reward_model": RewardModelFilter,
+}

@@ -1,24 +1,33 @@
-"""Dedup filters. Exact: a hash of the normalised text (case-folded, whitespace collapsed),
-first occurrence kept, across the whole dataset (a global stage, not per shard).
+"""Dedup across a whole dataset (a global stage): exact, MinHash LSH or embedding.
 
-Rejected duplicates carry `dup_of` (the kept row's id); every row records its cluster in
-`meta.dedup_cluster`. MinHash and embedding dedup arrive with the filters issue.
+- exact: a hash of the normalised text (case-folded, whitespace collapsed);
+- minhash: word n-gram shingles, datasketch LSH at a Jaccard threshold (`filters/minhash.py`);
+- embedding: sentence-transformers vectors (the offline all-MiniLM-L6-v2 by default, torch or
+  ONNX int8) and faiss pairs above a cosine threshold (`filters/similarity.py`).
+
+Similar pairs are joined into clusters (connected components); one row per cluster is kept by
+the `keep` policy (first, longest, highest_score). Every row records its cluster as
+`meta.dedup_cluster` (the kept row's id); rejected rows carry `dup_of` (the same id) and a
+score, their similarity to the nearest cluster member.
+
+What it does not do: dedup against other datasets (decontamination does that for benchmarks).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from datagen.errors import UserError
 from datagen.verdict import Verdict
 
 
-def text_expr(df, column: str):
+def text_expr(df, column: str, field: str = "dedup.column"):
     """A polars expression for a column's text: strings as they are, message lists by their
     last message's content."""
     import polars as pl
 
     if column not in df.columns:
-        from datagen.errors import UserError
-
-        raise UserError(f"dedup.column: no column {column!r} (columns: {', '.join(df.columns)})")
+        raise UserError(f"{field}: no column {column!r} (columns: {', '.join(df.columns)})")
     dtype = df.schema[column]
     if isinstance(dtype, pl.List):
         return pl.col(column).list.last().struct.field("content")
@@ -29,32 +38,92 @@ def normalised(expr):
     return expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
 
-class ExactDedup:
+def components(n: int, left, right) -> np.ndarray:
+    """Cluster label per row from similar pairs (connected components)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def best_similarity(n: int, left, right, sim) -> np.ndarray:
+    """Per row, its highest similarity to any other row (NaN for rows in no pair)."""
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, left, sim)
+    np.maximum.at(out, right, sim)
+    return np.where(np.isinf(out), np.nan, out)
+
+
+def keep_rank(df, policy: str):
+    """A sort key per row; the smallest key in a cluster is kept (ties: the first row)."""
+    import polars as pl
+
+    if policy == "first":
+        return pl.int_range(pl.len())
+    if policy == "longest":
+        return -pl.col("_text").str.len_chars().cast(pl.Int64).fill_null(0)
+    meta = pl.col("meta")
+    score = meta.struct.field("score").fill_null(meta.struct.field("verdicts").list.last().struct.field("score"))
+    return -score.fill_null(float("-inf"))
+
+
+class Dedup:
     scope = "global"
 
     def __init__(self, spec, ctx=None):
         self.spec = spec
+        self.field = getattr(ctx, "field", "stage")
+        self.progress = getattr(ctx, "progress", None)
 
     def describe(self) -> dict:
-        return {"filter": "exact_dedup", "column": self.spec.column}
+        s = self.spec
+        out = {"filter": f"{s.method}_dedup", "column": s.column, "keep": s.keep}
+        if s.method == "minhash":
+            out.update(threshold=s.similarity, num_perm=s.num_perm, ngram=s.ngram)
+        elif s.method == "embedding":
+            from datagen.embeddings import model_identity
+
+            out.update(threshold=s.similarity, model=model_identity(s.model), encode=s.encode)
+        return out
+
+    def pairs(self, texts):
+        s = self.spec
+        if s.method == "minhash":
+            from filters.minhash import minhash_pairs
+
+            return minhash_pairs(texts, s.similarity, num_perm=s.num_perm, ngram=s.ngram)
+        from datagen.embeddings import embed
+        from filters.similarity import similar_pairs
+
+        vectors = embed(texts.fill_null("").to_list(), s.model, batch_size=s.batch_size, runtime=s.encode)
+        return similar_pairs(vectors, s.similarity)
 
     def __call__(self, ds) -> Verdict:
         import polars as pl
 
         df = ds.to_polars() if hasattr(ds, "to_polars") else ds
-        keyed = df.select(
-            pl.col("id"),
-            normalised(text_expr(df, self.spec.column)).fill_null("").hash(seed=0).alias("_h"),
-        ).with_columns(cluster=pl.col("id").first().over("_h"))
-        keyed = keyed.with_columns(keep=pl.col("_h").is_first_distinct())
-        keyed = keyed.with_columns(
-            reason=pl.when(pl.col("keep")).then(None).otherwise(pl.lit("duplicate")),
-            dup_of=pl.when(pl.col("keep")).then(None).otherwise(pl.col("cluster")),
+        df = df.with_columns(_text=text_expr(df, self.spec.column, f"{self.field}.column"))
+        n = len(df)
+        if self.spec.method == "exact":
+            key = normalised(pl.col("_text")).fill_null("").hash(seed=0)
+            label = df.select(key.rank("dense")).to_series().to_numpy()
+            sim = np.where(df.select(key.is_duplicated()).to_series().to_numpy(), 1.0, np.nan)
+        else:
+            left, right, pair_sim = self.pairs(df.get_column("_text"))
+            label = components(n, left, right)
+            sim = best_similarity(n, left, right, pair_sim)
+        ranked = df.select(pl.col("id"), _c=pl.Series(label), _r=keep_rank(df, self.spec.keep), _i=pl.int_range(pl.len()))
+        ranked = ranked.with_columns(cluster=pl.col("id").sort_by("_r", "_i").first().over("_c"))
+        is_dup = pl.col("id") != pl.col("cluster")
+        out = ranked.select(
+            keep=~is_dup, reason=pl.when(is_dup).then(pl.lit("duplicate")), dup_of=pl.when(is_dup).then(pl.col("cluster"))
         )
         return Verdict(
-            keep=keyed.get_column("keep"),
-            reason=keyed.get_column("reason"),
-            name="exact_dedup",
-            meta={"dedup_cluster": keyed.get_column("cluster")},
-            columns={"dup_of": keyed.get_column("dup_of")},
+            keep=out.get_column("keep"),
+            reason=out.get_column("reason"),
+            score=pl.Series(sim).fill_nan(None),
+            name=f"{self.spec.method}_dedup",
+            meta={"dedup_cluster": ranked.get_column("cluster")},
+            columns={"dup_of": out.get_column("dup_of")},
         )

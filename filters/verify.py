@@ -120,14 +120,44 @@ def math_answer(prompts, completions, answer=None, **_) -> list[float | None]:
 math_answer.name = "math_answer"  # type: ignore[attr-defined]
 math_answer.version = "1"  # type: ignore[attr-defined]
 
-VERIFIERS: dict[str, Verifier] = {"math_answer": math_answer}
+
+def as_verifier(judge, name: str, version: str) -> Verifier:
+    """A TRL reward function from a `judge(prompts, completions, **columns) -> [(score, reason)]`.
+    The function returns the scores; `.judge` keeps the reasons for filters and reports."""
+
+    def verifier(prompts, completions, **columns) -> list[float | None]:
+        return [score for score, _ in judge(prompts, completions, **columns)]
+
+    verifier.__name__ = verifier.__qualname__ = name
+    verifier.name, verifier.version, verifier.judge = name, version, judge  # type: ignore[attr-defined]
+    return verifier
+
+
+def _math_judge(prompts, completions, answer=None, **_):
+    scores = math_answer(prompts, completions, answer=answer)
+    return [(s, why_rejected(s, completion_text(c))) for s, c in zip(scores, completions, strict=True)]
+
+
+math_answer.judge = _math_judge  # type: ignore[attr-defined]
+
+# name -> the verifier, or the module that defines `judge`, `NAME` and `VERSION` (imported on first use)
+VERIFIERS: dict[str, Verifier | str] = {
+    "math_answer": math_answer,
+    "code_tests": "filters.code_tests",
+    "ifeval": "filters.ifeval",
+}
 
 
 def get_verifier(name: str, field: str = "verifier") -> Verifier:
-    try:
-        return VERIFIERS[name]
-    except KeyError:
-        raise UserError(f"{field}: unknown verifier {name!r} (known: {', '.join(sorted(VERIFIERS))})") from None
+    found = VERIFIERS.get(name)
+    if found is None:
+        raise UserError(f"{field}: unknown verifier {name!r} (known: {', '.join(sorted(VERIFIERS))})")
+    if isinstance(found, str):
+        import importlib
+
+        mod = importlib.import_module(found)
+        found = VERIFIERS[name] = as_verifier(mod.judge, mod.NAME, mod.VERSION)
+    return found
 
 
 def why_rejected(score: float | None, text: str) -> str | None:
@@ -142,29 +172,53 @@ def why_rejected(score: float | None, text: str) -> str | None:
 
 
 class VerifyFilter:
-    """Filter stage: score each row's completion with a verifier; keep score >= threshold."""
+    """Filter stage: score each row's response with a verifier; keep score >= threshold (no
+    threshold: keep every row). Every row gets a float `reward` column (null: not applicable).
+    The verifier sees every other column of the row as a keyword argument, as under TRL."""
 
     scope = "shard"
 
     def __init__(self, spec, ctx=None):
         self.spec = spec
-        self.verifier = get_verifier(spec.verifier, f"stages.{getattr(ctx, 'index', '?')}.verifier")
+        self.field = getattr(ctx, "field", "stage")
+        self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
 
     def describe(self) -> dict:
-        return {"filter": "verify", "verifier": {"name": self.verifier.name, "version": self.verifier.version}}
+        out = {"filter": "verify", "verifier": {"name": self.verifier.name, "version": self.verifier.version}}
+        if self.spec.column != "completion":
+            out["column"] = self.spec.column
+        return out
 
     def __call__(self, ds):
         from datagen.verdict import Verdict
 
-        if "completion" not in ds.column_names:
-            raise UserError("verify: rows have no 'completion' column; put a generator stage before it")
-        completions = ds["completion"]
+        col = self.spec.column
+        if col not in ds.column_names:
+            hint = "; put a generator stage before it" if col == "completion" else ""
+            raise UserError(f"{self.field}.column: rows have no {col!r} column{hint} (columns: {', '.join(ds.column_names)})")
+        completions = ds[col]
         prompts = ds["prompt"] if "prompt" in ds.column_names else [None] * len(completions)
-        scores = self.verifier(prompts=prompts, completions=completions, answer=ds["answer"])
+        columns = {k: ds[k] for k in ds.column_names if k not in ("prompt", col, "meta")}
+        judged = judge_rows(self.verifier, prompts, completions, columns)
+        threshold = self.spec.threshold
+        scores = [s for s, _ in judged]
         reasons = [
-            None if s is not None and s >= self.spec.threshold else (why_rejected(s, completion_text(c)) or "below_threshold")
-            for s, c in zip(scores, completions, strict=True)
+            None if threshold is None or (s is not None and s >= threshold) else (r or "below_threshold") for s, r in judged
         ]
         return Verdict(
-            keep=[r is None for r in reasons], reason=reasons, score=scores, name=self.verifier.name, version=self.verifier.version
+            keep=[r is None for r in reasons],
+            reason=reasons,
+            score=scores,
+            name=self.verifier.name,
+            version=self.verifier.version,
+            added={"reward": scores},
         )
+
+
+def judge_rows(verifier, prompts, completions, columns: dict) -> list[tuple[float | None, str | None]]:
+    """(score, reason) per row: the verifier's own reasons when it has them."""
+    judge = getattr(verifier, "judge", None)
+    if judge is not None:
+        return judge(prompts, completions, **columns)
+    scores = verifier(prompts, completions, **columns)
+    return [(s, None if s is not None and s >= 1.0 else "unverifiable" if s is None else "below_threshold") for s in scores]

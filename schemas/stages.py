@@ -1,6 +1,6 @@
 """Stage specs: the discriminated union of everything a recipe's `stages:` list may hold.
 
-Generator specs live in `schemas.generators`. The `type` field picks the spec;
+Generator specs live in `schemas.generators`, filter specs in `schemas.filters`. The `type` field picks the spec;
 `generators.REGISTRY` and `filters.REGISTRY` map the same names to implementations. `type: python` is the one escape hatch to user code
 (`callable: "package.module:function"`), run as a generator or a filter.
 """
@@ -11,24 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from schemas.filters import DedupStage, JudgeStage, QualityStage, RewardModelStage, VerifyStage
 from schemas.generators import EvolveStage, RejectionStage, RewriteStage, SelfPlayStage, VariationalStage
 from schemas.stage_base import StageBase
-
-
-class VerifyStage(StageBase):
-    """Score existing completions with a verifier; keep rows scoring >= threshold."""
-
-    type: Literal["verify"]
-    verifier: str = "math_answer"
-    threshold: float = 1.0
-
-
-class DedupStage(StageBase):
-    """Drop duplicates across the whole dataset (exact: normalised-text hash)."""
-
-    type: Literal["dedup"]
-    method: Literal["exact"] = "exact"
-    column: str = Field("completion", description="text column, or a messages column (its last message is used)")
 
 
 class PythonStage(StageBase):
@@ -41,6 +26,16 @@ class PythonStage(StageBase):
 
 
 StageSpec = Annotated[
-    RejectionStage | VariationalStage | SelfPlayStage | RewriteStage | EvolveStage | VerifyStage | DedupStage | PythonStage,
+    RejectionStage
+    | VariationalStage
+    | SelfPlayStage
+    | RewriteStage
+    | EvolveStage
+    | VerifyStage
+    | DedupStage
+    | QualityStage
+    | JudgeStage
+    | RewardModelStage
+    | PythonStage,
     Field(discriminator="type"),
 ]

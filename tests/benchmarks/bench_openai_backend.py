@@ -54,8 +54,13 @@ def run_plain(base_url: str, model: str, convs, sampling: Sampling, concurrency:
         async def one(messages) -> str:
             async with sem:
                 r = await client.chat.completions.create(
-                    model=model, messages=messages, n=1, seed=sample_seed(sampling.seed, messages, 0),
-                    temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens,
+                    model=model,
+                    messages=messages,
+                    n=1,
+                    seed=sample_seed(sampling.seed, messages, 0),
+                    temperature=sampling.temperature,
+                    top_p=sampling.top_p,
+                    max_tokens=sampling.max_tokens,
                 )
             return r.choices[0].message.content or ""
 
@@ -90,17 +95,27 @@ def bench(base_url: str, model: str, args) -> dict:
             print(f"repeat {r}: {way:8s} {t:7.3f} s wall  {cpu[way][-1]:6.3f} s client CPU", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     best = {k: min(v) for k, v in times.items()}
-    print(f"median wall: datagen OpenAI backend (CachedLLM, empty cache) {med['datagen']:.3f} s, "
-          f"plain AsyncOpenAI {med['plain']:.3f} s, ratio {med['datagen'] / med['plain']:.3f} "
-          f"(best-of: {best['datagen'] / best['plain']:.3f})")
+    print(
+        f"median wall: datagen OpenAI backend (CachedLLM, empty cache) {med['datagen']:.3f} s, "
+        f"plain AsyncOpenAI {med['plain']:.3f} s, ratio {med['datagen'] / med['plain']:.3f} "
+        f"(best-of: {best['datagen'] / best['plain']:.3f})"
+    )
     return {
-        "bench": "openai_backend", "requests": args.n, "concurrency": args.concurrency, "max_tokens": args.max_tokens,
-        "repeats": args.repeats, "datagen_s": round(med["datagen"], 3), "plain_openai_s": round(med["plain"], 3),
-        "ratio": round(med["datagen"] / med["plain"], 3), "ratio_best": round(best["datagen"] / best["plain"], 3),
-        "datagen_runs_s": [round(t, 3) for t in times["datagen"]], "plain_runs_s": [round(t, 3) for t in times["plain"]],
+        "bench": "openai_backend",
+        "requests": args.n,
+        "concurrency": args.concurrency,
+        "max_tokens": args.max_tokens,
+        "repeats": args.repeats,
+        "datagen_s": round(med["datagen"], 3),
+        "plain_openai_s": round(med["plain"], 3),
+        "ratio": round(med["datagen"] / med["plain"], 3),
+        "ratio_best": round(best["datagen"] / best["plain"], 3),
+        "datagen_runs_s": [round(t, 3) for t in times["datagen"]],
+        "plain_runs_s": [round(t, 3) for t in times["plain"]],
         "datagen_client_cpu_s": round(statistics.median(cpu["datagen"]), 3),
         "plain_client_cpu_s": round(statistics.median(cpu["plain"]), 3),
-        "same_outputs": texts["datagen"] == texts["plain"], "goal_ratio": 1.05,
+        "same_outputs": texts["datagen"] == texts["plain"],
+        "goal_ratio": 1.05,
     }
 
 

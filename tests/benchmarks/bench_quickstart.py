@@ -43,7 +43,9 @@ def main() -> None:
         wall = time.perf_counter() - t
         total = json.loads((a / "quickstart" / "v1" / "manifest.json").read_text())["run"]["llm"]["default"]["requests"]
 
-        proc = subprocess.Popen([*CMD, "--store", str(b)], cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*CMD, "--store", str(b)], cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         cache = b / ".cache" / "requests.sqlite"
         while proc.poll() is None:
             if cache.exists():
@@ -60,12 +62,20 @@ def main() -> None:
         resume_wall = time.perf_counter() - t
         m = json.loads((b / "quickstart" / "v1" / "manifest.json").read_text())
         regenerated = m["run"]["llm"]["default"]["generated"]
-        print(json.dumps({
-            "bench": "quickstart", "wall_s": round(wall, 1), "samples": total,
-            "kill_after_cached": cached, "resume_generated": regenerated,
-            "regenerated_that_were_cached": regenerated - (total - cached),
-            "resume_wall_s": round(resume_wall, 1), "identical_after_resume": _table(a).equals(_table(b)),
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "quickstart",
+                    "wall_s": round(wall, 1),
+                    "samples": total,
+                    "kill_after_cached": cached,
+                    "resume_generated": regenerated,
+                    "regenerated_that_were_cached": regenerated - (total - cached),
+                    "resume_wall_s": round(resume_wall, 1),
+                    "identical_after_resume": _table(a).equals(_table(b)),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

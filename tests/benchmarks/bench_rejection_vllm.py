@@ -45,7 +45,9 @@ def main() -> None:
     convs = [[{"role": "user", "content": spec.prompt_template.format(question=q)}] for q in seeds.column("question").to_pylist()]
 
     def raw() -> int:
-        params = [SamplingParams(n=args.k, temperature=0.8, top_p=1.0, max_tokens=args.max_tokens, seed=i) for i in range(len(convs))]
+        params = [
+            SamplingParams(n=args.k, temperature=0.8, top_p=1.0, max_tokens=args.max_tokens, seed=i) for i in range(len(convs))
+        ]
         outs = backend.llm.chat(convs, params, use_tqdm=False)
         return sum(len(o.token_ids) for out in outs for o in out.outputs)
 
@@ -77,11 +79,16 @@ def main() -> None:
     best = {k: min(v) for k, v in times.items()}
     tps = {k: tokens[k] / best[k] for k in best}
     result = {
-        "bench": "rejection_vs_raw_vllm", "prompts": args.prompts, "k": args.k,
-        "raw_s": round(best["raw"], 2), "datagen_s": round(best["datagen"], 2),
+        "bench": "rejection_vs_raw_vllm",
+        "prompts": args.prompts,
+        "k": args.k,
+        "raw_s": round(best["raw"], 2),
+        "datagen_s": round(best["datagen"], 2),
         "ratio_time": round(best["datagen"] / best["raw"], 3),
-        "raw_tok_s": round(tps["raw"], 1), "datagen_tok_s": round(tps["datagen"], 1),
-        "ratio_per_token": round(tps["raw"] / tps["datagen"], 3), "goal": "<= 1.05",
+        "raw_tok_s": round(tps["raw"], 1),
+        "datagen_tok_s": round(tps["datagen"], 1),
+        "ratio_per_token": round(tps["raw"] / tps["datagen"], 3),
+        "goal": "<= 1.05",
         "all_times": times,
     }
     print(json.dumps(result))

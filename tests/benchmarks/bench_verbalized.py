@@ -24,9 +24,12 @@ def diversity(groups: list[list[str]]) -> dict:
 
     texts = [t for g in groups for t in g]
     dists = [mean_pairwise_distance(embed(g)) for g in groups if len(g) >= 2]
-    return {"valid": len(texts), "distinct_2": round(distinct_n(texts, 2), 4),
-            "mean_pairwise_distance": round(statistics.fmean(dists), 4) if dists else None,
-            "groups_with_2plus": len(dists)}
+    return {
+        "valid": len(texts),
+        "distinct_2": round(distinct_n(texts, 2), 4),
+        "mean_pairwise_distance": round(statistics.fmean(dists), 4) if dists else None,
+        "groups_with_2plus": len(dists),
+    }
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark script in its own process and print one JSON line each.
 
-    python -m tests.benchmarks.run_all [NAME ...]     # e.g. bench_rejection_vllm
+python -m tests.benchmarks.run_all [NAME ...]     # e.g. bench_rejection_vllm
 """
 
 from __future__ import annotations

@@ -1,0 +1,78 @@
+"""Publish a version made by one filter applied outside a recipe (`datagen verify`,
+`datagen dedup`): data, rejected split, manifest with the input as parent, dataset card.
+The fingerprint hashes the input's fingerprint and the filter's stage key, so running the
+same command twice does not make a second version."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def publish_filtered(
+    store,
+    name: str,
+    kept,
+    rejected,
+    *,
+    spec,
+    describe: dict,
+    source: str,
+    parents: list[str],
+    input_fingerprint: str,
+    summary: dict,
+    command: str,
+):
+    from datagen import stage_io
+    from datagen.card import render_card
+    from datagen.hashing import digest
+    from datagen.publish import library_versions
+
+    stage = {"spec": spec.model_dump(mode="json"), "impl": describe}
+    fingerprint = digest({"input": input_fingerprint, "stage": stage})
+
+    def write(tmp, ref):
+        (tmp / "data").mkdir()
+        (tmp / "rejected").mkdir()
+        stage_io.write_parquet(kept, tmp / "data" / "train-00000-of-00001.parquet")
+        if rejected.num_rows:
+            stage_io.write_parquet(rejected, tmp / "rejected" / "rejected-00000-of-00001.parquet")
+        manifest = {
+            "name": ref.name,
+            "version": ref.version,
+            "ref": str(ref),
+            "fingerprint": fingerprint,
+            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "recipe": {"command": command, "output": {"name": name}, "stages": [stage["spec"]]},
+            "source": {"label": source, "rows": summary["rows_in"]},
+            "parents": parents,
+            "seed": None,
+            "models": {},
+            "sampling": {},
+            "stages": [
+                {
+                    "index": 0,
+                    "label": spec.label,
+                    "type": spec.type,
+                    "scope": "global",
+                    "key": digest(stage),
+                    **describe,
+                    "rows_in": summary["rows_in"],
+                    "kept": summary["kept"],
+                    "rejected": summary["rejected"],
+                    "seconds": summary["seconds"],
+                    "reasons": summary["reasons"],
+                    "tokens": {"prompt": 0, "completion": 0},
+                }
+            ],
+            "counts": {"train": kept.num_rows, "rejected": rejected.num_rows},
+            "reject_reasons": summary["reasons"],
+            "tokens": {"prompt": 0, "completion": 0},
+            "wall_time_s": summary["seconds"],
+            "run": {"command": command},
+            "libraries": library_versions(),
+            "splits": {"train": "data/*.parquet", "rejected": "rejected/*.parquet"},
+        }
+        stage_io.write_json(tmp / "manifest.json", manifest)
+        (tmp / "README.md").write_text(render_card(manifest))
+
+    return store.publish(name, fingerprint, write)

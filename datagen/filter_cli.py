@@ -1,0 +1,126 @@
+"""Run one filter stage on a table outside a recipe: what `datagen verify` and `datagen
+dedup` do. INPUT and OUT may be a jsonl or parquet file or a dataset version.
+
+Input rows keep every column they have; rows without `id` get `row-N` (N: the 1-based row
+or line number) and rows without `meta` an empty lineage struct, so verdicts and dedup
+clusters are recorded as in a recipe run. Output to a file is written atomically (a temp
+file renamed into place); output to a NAME makes a new version `NAME@vN` whose manifest
+names the input as its parent. Kept and rejected rows are never mixed: rejected rows go to
+`--rejected` (a file) or the version's rejected split.
+
+What it does not do: sharding, caching or resume (use a recipe for long LLM-judged runs).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from datagen.errors import UserError
+from datagen.store import Store, is_ref
+
+FILE_SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+def read_input(text: str, store: Store):
+    """(polars frame, label, parents, fingerprint) for a file or NAME@vN."""
+    import polars as pl
+
+    from datagen.hashing import digest
+    from schemas.rows import META, empty_meta
+
+    if is_ref(text):
+        ref = store.resolve(text)
+        df = pl.from_arrow(store.read_table(ref))
+        label, parents, fp = str(ref), [str(ref)], store.manifest(ref)["fingerprint"]
+    else:
+        path = Path(text)
+        if path.suffix.lower() not in FILE_SUFFIXES:
+            raise UserError(f"INPUT: {text!r} is neither NAME@vN nor a .jsonl/.parquet file")
+        from datagen.sources import read_file, read_jsonl
+
+        try:
+            df = read_jsonl(path) if path.suffix.lower() != ".parquet" else read_file(path, pl.read_parquet)
+        except UserError as e:
+            raise UserError(str(e).replace("source.path", "INPUT")) from None
+        label, parents = str(path), []
+        st = path.stat()
+        fp = digest([str(path.resolve()), st.st_size, st.st_mtime_ns])
+    if "id" not in df.columns:
+        df = df.with_columns(id=pl.format("row-{}", pl.int_range(1, pl.len() + 1)))
+    df = df.with_columns(pl.col("id").cast(pl.String))
+    if "meta" not in df.columns:
+        import pyarrow as pa
+
+        df = df.with_columns(meta=pl.from_arrow(pa.array([empty_meta(label)] * len(df), type=META)))
+    return df, label, parents, fp
+
+
+def write_file(df, path: Path) -> None:
+    """jsonl or parquet by suffix, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        if path.suffix.lower() == ".parquet":
+            df.write_parquet(tmp)
+        else:
+            df.write_ndjson(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_output(out: str, what: str = "--out") -> None:
+    from schemas.recipe import NAME
+
+    if Path(out).suffix.lower() in FILE_SUFFIXES:
+        return
+    if "@" in out:
+        raise UserError(f"{what}: {out!r}: name the dataset only (NAME); its version number is assigned")
+    if not NAME.match(out):
+        raise UserError(f"{what}: {out!r} is neither a .jsonl/.parquet path nor a dataset NAME")
+
+
+def run_filter(spec, input_: str, out: str, rejected_out: str | None, store: Store, command: str) -> dict:
+    """Apply `spec` (a filter stage spec) to INPUT; write kept rows to OUT. Returns a summary."""
+    import pyarrow as pa
+
+    from datagen import stage_io
+    from datagen.engine import StageContext, make_stage
+
+    check_output(out)
+    if rejected_out is not None and Path(rejected_out).suffix.lower() not in FILE_SUFFIXES:
+        raise UserError(f"--rejected: {rejected_out!r} must be a .jsonl or .parquet path")
+    df, label, parents, fp = read_input(input_, store)
+    impl = make_stage(spec, StageContext(index=0, pool=None, field="option"))
+    t0 = time.perf_counter()
+    kept, rejected, _ = stage_io.execute(impl, df.to_arrow(), spec.label)
+    seconds = round(time.perf_counter() - t0, 3)
+    stats = stage_io.shard_stats(len(df), kept, rejected, seconds, generated=False)
+    summary = {"input": label, **{k: stats[k] for k in ("rows_in", "kept", "rejected", "reasons", "seconds")}}
+    if Path(out).suffix.lower() in FILE_SUFFIXES:
+        write_file(kept, Path(out))
+        if rejected_out is not None:
+            write_file(rejected, Path(rejected_out))
+        summary["out"] = out
+        return summary
+    from datagen.derived_version import publish_filtered
+
+    ref, created = publish_filtered(
+        store,
+        out,
+        kept.to_arrow(),
+        rejected.to_arrow() if len(rejected) else pa.table({}),
+        spec=spec,
+        describe=impl.describe(),
+        source=label,
+        parents=parents,
+        input_fingerprint=fp,
+        summary=summary,
+        command=command,
+    )
+    if rejected_out is not None:
+        write_file(rejected, Path(rejected_out))
+    summary.update(out=str(ref), created=created)
+    return summary
