@@ -98,3 +98,23 @@ def test_verify_ifeval_reads_constraints_per_row(tmp_path):
     r = datagen("verify", src, "--verifier", "ifeval", "--out", tmp_path / "o.jsonl")
     assert r.returncode == 0, r.stderr
     assert [x["reward"] for x in read_jsonl(tmp_path / "o.jsonl")] == [1.0, 0.0, 0.0]
+
+
+def test_verify_code_tests_on_humaneval_rows(tmp_path, shared_dir):
+    path = shared_dir / "benchmarks" / "humaneval" / "test.jsonl"
+    if not path.is_file():
+        import pytest
+
+        pytest.skip(f"HumanEval not found at {path}")
+    rows = []
+    for line in path.read_text().splitlines()[:6]:
+        item = json.loads(line)
+        right = f"```python\n{item['question']}{item['answer']}\n```"
+        wrong = f"```python\n{item['question']}    return None\n```"
+        for completion in (right, wrong):
+            rows.append({"id": f"{item['id']}/{len(rows)}", "completion": completion, "test": item["test"], "entry_point": item["entry_point"]})
+    src = write_jsonl(tmp_path / "he.jsonl", rows)
+    r = datagen("verify", src, "--verifier", "code_tests", "--threshold", "1", "--out", tmp_path / "ok.jsonl", "--rejected", tmp_path / "bad.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert [x["id"] for x in read_jsonl(tmp_path / "ok.jsonl")] == [row["id"] for row in rows[0::2]]
+    assert {x["reason"].split(":")[0] for x in read_jsonl(tmp_path / "bad.jsonl")} <= {"tests_failed", "error"}
