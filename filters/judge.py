@@ -104,7 +104,7 @@ class JudgeFilter:
     def __init__(self, spec, ctx):
         self.spec = spec
         self.ctx = ctx
-        self.field = f"stages.{getattr(ctx, 'index', '?')}"
+        self.field = getattr(ctx, "field", "stage")
         check_patterns(spec.filler_patterns, f"{self.field}.filler_patterns")
 
     def describe(self) -> dict:

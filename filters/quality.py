@@ -178,7 +178,7 @@ class QualityFilter:
 
     def __init__(self, spec, ctx=None):
         self.spec = spec
-        self.field = f"stages.{getattr(ctx, 'index', '?')}"
+        self.field = getattr(ctx, "field", "stage")
         check_patterns(spec.refusal_patterns, f"{self.field}.refusal_patterns")
         check_patterns(spec.filler_patterns, f"{self.field}.filler_patterns")
 

@@ -46,33 +46,49 @@ def pair_set(vectors, threshold):
     return set(zip(left.tolist(), right.tolist(), strict=True))
 
 
-def encode_figures(n: int, threshold: float) -> dict:
+def encode_figures(n: int, threshold: float, repeat: int = 2) -> dict:
+    """Each path timed `repeat` times, interleaved, best time kept (the first pass over new
+    batch shapes is slower for every runtime)."""
     from datagen.embeddings import embed, load
     from tests.benchmarks.dedup_corpus import corpus
 
     texts, planted = corpus(n)
     model = load()
     embed(texts[:256]), embed(texts[:256], runtime="onnx-int8")  # warm both (and export the ONNX model once)
-    t_raw, _ = timed(lambda: model.encode(texts, batch_size=128, normalize_embeddings=True, show_progress_bar=False))
-    t_e2e, verdict = timed(lambda: dedup(texts, "embedding", threshold=threshold))
-    t_torch, v32 = timed(lambda: embed(texts, batch_size=128))
-    t_int8, v8 = timed(lambda: embed(texts, batch_size=128, runtime="onnx-int8"))
-    p32, p8 = pair_set(v32, threshold), pair_set(v8, threshold)
-    found = set(map(tuple, planted)) & p32
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, fn in (
+            ("raw", lambda: model.encode(texts, batch_size=128, normalize_embeddings=True, show_progress_bar=False)),
+            ("e2e", lambda: dedup(texts, "embedding", threshold=threshold)),
+            ("torch", lambda: embed(texts, batch_size=128)),
+            ("int8", lambda: embed(texts, batch_size=128, runtime="onnx-int8")),
+        ):
+            t, out = timed(fn)
+            best[name] = min(best.get(name, t), t)
+            if name == "e2e":
+                verdict = out
+            elif name == "torch":
+                v32 = out
+            elif name == "int8":
+                v8 = out
+    p32 = pair_set(v32, threshold)
+    p8, p8m = pair_set(v8, threshold), pair_set(v8, threshold - 0.01)
     return {
         "rows": n,
-        "raw_encode_s": round(t_raw, 2),
-        "embedding_dedup_s": round(t_e2e, 2),
-        "dedup_vs_raw_encode": round(t_e2e / t_raw, 3),
+        "raw_encode_s": round(best["raw"], 2),
+        "embedding_dedup_s": round(best["e2e"], 2),
+        "dedup_vs_raw_encode": round(best["e2e"] / best["raw"], 3),
         "dropped": int((~verdict.keep).sum()),
         "planted_pairs": len(planted),
-        "planted_found_fp32": len(found),
-        "torch_encode_s": round(t_torch, 2),
-        "onnx_int8_encode_s": round(t_int8, 2),
-        "int8_speedup": round(t_torch / t_int8, 2),
+        "planted_found_fp32": len(set(map(tuple, planted)) & p32),
+        "torch_encode_s": round(best["torch"], 2),
+        "onnx_int8_encode_s": round(best["int8"], 2),
+        "int8_speedup": round(best["torch"] / best["int8"], 2),
         "fp32_pairs": len(p32),
         "int8_recall_of_fp32_pairs": round(len(p32 & p8) / max(1, len(p32)), 4),
         "int8_extra_pairs": len(p8 - p32),
+        "int8_margin_0.01_recall": round(len(p32 & p8m) / max(1, len(p32)), 4),
+        "int8_margin_0.01_extra_pairs": len(p8m - p32),
     }
 
 

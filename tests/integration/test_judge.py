@@ -320,18 +320,6 @@ def test_judge_on_the_tiny_model_through_vllm(vllm_server, tiny_model, tmp_path)
 # -- the reward-model filter ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def reward_model_dir(tiny_model, tmp_path_factory):
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    out = tmp_path_factory.mktemp("rm")
-    torch.manual_seed(0)
-    AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=1).save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_model).save_pretrained(out)
-    return out
-
-
 def test_reward_model_filter_thresholds_and_keeps_the_top_fraction_per_prompt(reward_model_dir):
     from filters.reward_model import RewardModel, RewardModelFilter
     from schemas.filters import RewardModelStage

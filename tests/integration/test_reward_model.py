@@ -14,18 +14,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 SMALL = ["source.n=12", "models.default.backend=transformers", "stages.0.k=4", "stages.0.sampling.max_tokens=80"]
 
 
-@pytest.fixture(scope="module")
-def reward_model_dir(tiny_model, tmp_path_factory):
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    out = tmp_path_factory.mktemp("rm")
-    torch.manual_seed(0)
-    AutoModelForSequenceClassification.from_pretrained(tiny_model, num_labels=1).save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_model).save_pretrained(out)
-    return out
-
-
 def test_pairs_and_best_of_n_rank_by_the_reward_model(reward_model_dir, tmp_path):
     store = tmp_path / "s"
     recipe = REPO / "recipes" / "preference_pairs.yaml"
