@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from datagen import stage_io
+from datagen.engine import StageContext
 from datagen.errors import UserError
 from filters.judge import aggregate, fence, parse_verdict
 from filters.quality import QualityFilter, content_free
@@ -164,9 +165,9 @@ def test_message_lists_finish_reason_and_the_engine_path():
 def test_clear_errors_name_the_field():
     df = pl.DataFrame({"text": ["hi"]})
     with pytest.raises(UserError, match=r"stages.3.column: no column 'completion' \(columns: text\)"):
-        QualityFilter(QualityStage(type="quality"), _Ctx(3))(df)
+        QualityFilter(QualityStage(type="quality"), StageContext(index=3, pool=None))(df)
     with pytest.raises(UserError, match=r"stages.1.refusal_patterns.1: invalid regex"):
-        QualityFilter(QualityStage(type="quality", refusal_patterns=["ok", "(unclosed"]), _Ctx(1))
+        QualityFilter(QualityStage(type="quality", refusal_patterns=["ok", "(unclosed"]), StageContext(index=1, pool=None))
     assert reasons([None, "fine text"]) == ["no_content", None]  # a null response is empty
 
 
@@ -180,11 +181,6 @@ def test_100k_rows_are_vectorised():
     elapsed = time.perf_counter() - start
     assert len(v.keep) == 100_000 and all(v.keep)
     assert elapsed < 4.0, f"{elapsed:.1f}s for 100k rows"
-
-
-class _Ctx:
-    def __init__(self, index: int):
-        self.index = index
 
 
 # -- the judge's model-free parts -------------------------------------------------------------------

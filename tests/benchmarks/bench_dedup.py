@@ -102,6 +102,7 @@ def scaling(sizes: list[int], methods: list[str], encode: str) -> dict:
         times = {}
         for n in sizes:
             times[n], _ = timed(lambda n=n, m=method, kw=kw: dedup(big[:n], m, **kw))
+            print(f"{method} {n} rows: {times[n]:.1f} s", flush=True)
         lo, hi = min(sizes), max(sizes)
         out[method] = {
             **{f"s_{n}": round(t, 2) for n, t in times.items()},
