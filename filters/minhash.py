@@ -40,7 +40,7 @@ def shingle_hashes(texts, ngram: int) -> list[np.ndarray]:
     return np.split(hashes, np.cumsum(full)[:-1])
 
 
-def minhash_pairs(texts, threshold: float, num_perm: int = 128, ngram: int = 3, seed: int = 1, progress=None):
+def minhash_pairs(texts, threshold: float, num_perm: int = 128, ngram: int = 3, seed: int = 1):
     """Near-duplicate pairs `(i, j, estimated_jaccard)` with i < j, as three numpy arrays."""
     from datasketch import LeanMinHash, MinHash, MinHashLSH
 
@@ -58,15 +58,18 @@ def minhash_pairs(texts, threshold: float, num_perm: int = 128, ngram: int = 3, 
             lean = LeanMinHash(m)
             sigs.append(lean)
             session.insert(i, lean, check_duplication=False)
-            if progress is not None and i % 1000 == 999:
-                progress(1000)
-    left, right, sim = [], [], []
+    left, right = [], []
     for i, m in enumerate(sigs):
         for j in lsh.query(m):
             if j > i:
-                s = m.jaccard(sigs[j])
-                if s >= threshold:
-                    left.append(i)
-                    right.append(j)
-                    sim.append(s)
-    return np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64), np.asarray(sim, dtype=np.float64)
+                left.append(i)
+                right.append(j)
+    left_a, right_a = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+    matrix = np.stack([m.hashvalues for m in sigs]) if sigs else np.zeros((0, num_perm), dtype=np.uint32)
+    # the estimated Jaccard of every candidate pair at once (share of equal minhash values)
+    sim = np.concatenate(
+        [(matrix[left_a[k : k + 65536]] == matrix[right_a[k : k + 65536]]).mean(1) for k in range(0, len(left_a), 65536)]
+        or [np.zeros(0)]
+    )
+    keep = sim >= threshold
+    return left_a[keep], right_a[keep], sim[keep].astype(np.float64)

@@ -100,6 +100,7 @@ def scaling(sizes: list[int], methods: list[str], encode: str) -> dict:
     for method in methods:
         kw = {"encode": encode} if method == "embedding" else {}
         times = {}
+        dedup(big[:1000], method, **kw)  # warm up: imports, model load, ONNX session
         for n in sizes:
             times[n], _ = timed(lambda n=n, m=method, kw=kw: dedup(big[:n], m, **kw))
             print(f"{method} {n} rows: {times[n]:.1f} s", flush=True)
