@@ -5,8 +5,6 @@ same command twice does not make a second version."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 
 def publish_filtered(
     store,
@@ -25,7 +23,7 @@ def publish_filtered(
     from datagen import stage_io
     from datagen.card import render_card
     from datagen.hashing import digest
-    from datagen.publish import library_versions
+    from datagen.publish import SPLITS, library_versions, manifest_header
 
     stage = {"spec": spec.model_dump(mode="json"), "impl": describe}
     fingerprint = digest({"input": input_fingerprint, "stage": stage})
@@ -37,11 +35,7 @@ def publish_filtered(
         if rejected.num_rows:
             stage_io.write_parquet(rejected, tmp / "rejected" / "rejected-00000-of-00001.parquet")
         manifest = {
-            "name": ref.name,
-            "version": ref.version,
-            "ref": str(ref),
-            "fingerprint": fingerprint,
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            **manifest_header(ref, fingerprint),
             "recipe": {"command": command, "output": {"name": name}, "stages": [stage["spec"]]},
             "source": {"label": source, "rows": summary["rows_in"]},
             "parents": parents,
@@ -70,7 +64,7 @@ def publish_filtered(
             "wall_time_s": summary["seconds"],
             "run": {"command": command},
             "libraries": library_versions(),
-            "splits": {"train": "data/*.parquet", "rejected": "rejected/*.parquet"},
+            "splits": SPLITS,
         }
         stage_io.write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(render_card(manifest))

@@ -23,6 +23,20 @@ def library_versions() -> dict:
     return out
 
 
+def manifest_header(ref, fingerprint: str) -> dict:
+    """The fields every manifest starts with: which version, its fingerprint, when."""
+    return {
+        "name": ref.name,
+        "version": ref.version,
+        "ref": str(ref),
+        "fingerprint": fingerprint,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+SPLITS = {"train": "data/*.parquet", "rejected": "rejected/*.parquet"}
+
+
 def merge_stats(parts: list, key: str = ""):
     """Per-shard generator stats merged into one: counts summed, `mean_*` averaged, `round`
     kept, dicts merged by key and lists by position."""
@@ -85,11 +99,7 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         stages.append({"index": rec.index, "label": rec.label, "type": rec.type, "scope": rec.scope, "key": rec.key, **rec.describe, **agg})
 
     manifest = {
-        "name": ref.name,
-        "version": ref.version,
-        "ref": str(ref),
-        "fingerprint": fingerprint,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **manifest_header(ref, fingerprint),
         "recipe": recipe.model_dump(mode="json"),
         "source": {"label": seeds.label, "rows": seeds.table.num_rows},
         "parents": seeds.parents,
@@ -103,7 +113,7 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         "wall_time_s": round(sum(s["seconds"] for s in stages), 3),
         "run": run_info,
         "libraries": library_versions(),
-        "splits": {"train": "data/*.parquet", "rejected": "rejected/*.parquet"},
+        "splits": SPLITS,
     }
     stage_io.write_json(tmp / "manifest.json", manifest)
     (tmp / "README.md").write_text(render_card(manifest))
