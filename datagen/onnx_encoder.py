@@ -108,7 +108,6 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
         order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), 0), dtype=np.float32)
         parts = []
         for start in range(0, len(texts), batch_size):
             batch = [texts[i] for i in order[start : start + batch_size]]
@@ -120,9 +119,10 @@ class OnnxEncoder:
                 mask = enc["attention_mask"][..., None].astype(np.float32)
                 vec = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
             parts.append(vec / np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None))
-        if parts:
-            out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-            out[order] = np.concatenate(parts)
+        if not parts:
+            return np.zeros((0, 0), dtype=np.float32)
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
         return out
 
 

@@ -17,21 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from datagen.errors import UserError
 from datagen.verdict import Verdict
-
-
-def text_expr(df, column: str, field: str = "dedup.column"):
-    """A polars expression for a column's text: strings as they are, message lists by their
-    last message's content."""
-    import polars as pl
-
-    if column not in df.columns:
-        raise UserError(f"{field}: no column {column!r} (columns: {', '.join(df.columns)})")
-    dtype = df.schema[column]
-    if isinstance(dtype, pl.List):
-        return pl.col(column).list.last().struct.field("content")
-    return pl.col(column).cast(pl.String)
+from filters.text import text_expr
 
 
 def normalised(expr):

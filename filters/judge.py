@@ -34,7 +34,9 @@ import re
 
 from datagen.errors import UserError
 from datagen.verdict import Verdict
-from filters.quality import check_patterns, content_free, response_text
+from filters.quality import check_patterns, content_free
+from filters.text import text_expr
+from generators.common import model_label
 
 JUDGE_VERSION = "1"
 
@@ -89,11 +91,6 @@ def aggregate(values: list[float | None], spec) -> tuple[float, str | None]:
     mean = sum(v or 0.0 for v in values) / n
     passed = 2 * sum(v is not None and v >= t for v in values) > n if spec.aggregate == "majority" else mean >= t
     return mean, None if passed else "judge_fail"
-
-
-def _label(identity: dict) -> str:
-    rev = identity.get("revision") or identity.get("build")
-    return f"{identity.get('backend')}:{identity.get('model')}" + (f"@{rev}" if rev else "")
 
 
 class JudgeFilter:
@@ -151,13 +148,13 @@ class JudgeFilter:
         import polars as pl
 
         spec = self.spec
-        text = response_text(df, spec.column, f"{self.field}.column").fill_null("")
+        text = text_expr(df, spec.column, f"{self.field}.column").fill_null("")
         q = pl.lit(None, pl.String)
         if spec.question_column:
-            q = response_text(df, spec.question_column, f"{self.field}.question_column")
+            q = text_expr(df, spec.question_column, f"{self.field}.question_column")
         ref = pl.lit(None, pl.String)
         if spec.reference_column:
-            ref = response_text(df, spec.reference_column, f"{self.field}.reference_column")
+            ref = text_expr(df, spec.reference_column, f"{self.field}.reference_column")
         checks = [pl.when(text.str.contains(INJECTION)).then(pl.lit("judge_injection"))]
         if spec.content_check:
             checks.insert(0, pl.when(content_free(text, spec.filler_patterns)).then(pl.lit("no_content")))
@@ -188,6 +185,6 @@ class JudgeFilter:
             reason=reasons,
             score=scores,
             version=JUDGE_VERSION,
-            name=f"judge:{_label(self.ctx.model_identity(spec.model))}",
+            name=f"judge:{model_label(self.ctx.model_identity(spec.model))}",
             columns={"judge_output": pl.Series("judge_output", outputs, dtype=pl.String)},
         )

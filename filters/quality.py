@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from datagen.errors import UserError
 from datagen.verdict import Verdict
+from filters.text import text_expr
 
 QUALITY_VERSION = "1"
 
@@ -68,16 +69,6 @@ def check_patterns(patterns: list[str], field: str) -> None:
             pl.Series([""]).str.contains(p)
         except pl.exceptions.PolarsError as e:
             raise UserError(f"{field}.{i}: invalid regex {p!r} ({str(e).splitlines()[0]})") from None
-
-
-def response_text(df, column: str, field: str):
-    """The text of `column` as a polars expression (strings as they are, message lists by the
-    last message's content); a UserError naming `field` when the column is missing."""
-    from filters.dedup import text_expr
-
-    if column not in df.columns:
-        raise UserError(f"{field}: no column {column!r} (columns: {', '.join(df.columns)})")
-    return text_expr(df, column)
 
 
 def finish_reason(df):
@@ -141,7 +132,7 @@ def quality_reasons(df, spec, field: str = "stages.?"):
     """Per row, the first failed check's reason, or null: a polars String Series."""
     import polars as pl
 
-    text = response_text(df, spec.column, f"{field}.column").fill_null("")
+    text = text_expr(df, spec.column, f"{field}.column").fill_null("")
     frame = df.select(text.alias("_t"), finish_reason(df).alias("_f"))
     t = pl.col("_t")
     checks: list[tuple[str, object]] = []

@@ -112,7 +112,7 @@ class RewardModelFilter:
 
     def __init__(self, spec, ctx=None):
         self.spec = spec
-        self.field = f"stages.{getattr(ctx, 'index', '?')}"
+        self.field = getattr(ctx, "field", "stage")
 
     def describe(self) -> dict:
         spec = self.spec

@@ -199,7 +199,7 @@ class VerifyFilter:
         completions = ds[col]
         prompts = ds["prompt"] if "prompt" in ds.column_names else [None] * len(completions)
         columns = {k: ds[k] for k in ds.column_names if k not in ("prompt", col, "meta")}
-        judged = judge_rows(self.verifier, prompts, completions, columns)
+        judged = self.verifier.judge(prompts, completions, **columns)
         threshold = self.spec.threshold
         scores = [s for s, _ in judged]
         reasons = [
@@ -213,12 +213,3 @@ class VerifyFilter:
             version=self.verifier.version,
             added={"reward": scores},
         )
-
-
-def judge_rows(verifier, prompts, completions, columns: dict) -> list[tuple[float | None, str | None]]:
-    """(score, reason) per row: the verifier's own reasons when it has them."""
-    judge = getattr(verifier, "judge", None)
-    if judge is not None:
-        return judge(prompts, completions, **columns)
-    scores = verifier(prompts, completions, **columns)
-    return [(s, None if s is not None and s >= 1.0 else "unverifiable" if s is None else "below_threshold") for s in scores]
