@@ -107,11 +107,16 @@ def show(
         return
     typer.echo(f"{m['ref']}  ({path})")
     typer.echo(f"  source: {m['source']['label']} ({m['source']['rows']} rows); parents: {', '.join(m['parents']) or '-'}")
-    typer.echo(f"  train: {m['counts']['train']}  rejected: {m['counts']['rejected']}  tokens: {m['tokens']}")
+    test = f"  test: {m['counts']['test']}" if "test" in m["counts"] else ""
+    typer.echo(f"  train: {m['counts']['train']}{test}  rejected: {m['counts']['rejected']}  tokens: {m['tokens']}")
     for s in m["stages"]:
         typer.echo(
             f"  [{s['index']}] {s['label']}: {s['rows_in']} in, {s['kept']} kept, {s['rejected']} rejected {s['reasons'] or ''}"
         )
+    for c in m.get("mixture", {}).get("composition", []):
+        tokens = f", {c['train_tokens']} tokens" if c["train_tokens"] is not None else ""
+        typer.echo(f"  {c['name']} ({c['source']}{', synthetic' if c['synthetic'] else ''}): {c['train_rows']} train rows{tokens} "
+                   f"({c['share_rows']:.1%}), {c['eval_rows']} test, {c['rejected']} rejected, {c['duplicates']} duplicates")
     typer.echo(f"  fingerprint: {m['fingerprint']}  created: {m['created_at']}")
 
 
@@ -256,6 +261,50 @@ def decontaminate(
     except UserError as e:
         _fail(e)
     _filter_command(stage, input_, out, rejected, store, models, report)
+
+
+@app.command()
+def mix(
+    mixture: Path = typer.Argument(..., help="mixture YAML (see README, Mixtures)"),
+    set_: list[str] | None = typer.Option(None, "--set", help="override a mixture field: --set sources.0.weight=2 (repeatable)"),
+    store: Path | None = StoreOpt,
+    name: str | None = typer.Option(None, "--name", help="dataset name (default: the mixture's name)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the composition, write nothing"),
+):
+    """Build a training mixture; the last line printed is the version ref (NAME@vN)."""
+    import warnings
+
+    try:
+        from datagen.mixing.build import SyntheticFractionWarning, prepare
+        from datagen.mixing.card import composition_table
+        from datagen.mixing.publish import manifest_for, publish_mixture
+        from datagen.recipe_io import load_mixture
+        from datagen.store import Store
+
+        spec = load_mixture(mixture, set_ or [])
+        if name is not None:
+            spec = spec.model_copy(update={"name": name})
+            type(spec).model_validate(spec.model_dump())
+        st = Store(store)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntheticFractionWarning)  # printed below, once
+            mixed = prepare(spec, st, progress=lambda msg: typer.echo(msg, err=True))
+        for w in mixed.warnings:
+            typer.echo(f"warning: {w}", err=True)
+        if dry_run:
+            from datagen.store import VersionRef
+
+            m = manifest_for(mixed, spec, VersionRef(spec.name, 0), " ".join(sys.argv))
+            typer.echo("\n".join(composition_table(m)))
+            return
+        ref, created = publish_mixture(st, mixed, spec, " ".join(sys.argv))
+    except DatagenError as e:
+        _fail(e)
+    s = mixed.summary
+    note = "" if created else " (unchanged: a version with this fingerprint exists)"
+    typer.echo(f"{s['train_rows']} train rows, {s['eval_rows']} eval rows, {s['rejected_rows']} rejected; "
+               f"synthetic {s['synthetic_fraction']:.1%}{note}", err=True)
+    typer.echo(str(ref))
 
 
 def main() -> None:

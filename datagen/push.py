@@ -25,7 +25,7 @@ def push_version(store, ref: str, repo_id: str, tag: bool = True, private: bool 
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         commit = api.upload_folder(
             folder_path=str(path), repo_id=repo_id, repo_type="dataset", commit_message=f"datagen: {r}",
-            delete_patterns=["data/*", "rejected/*"],  # the repo mirrors exactly this version
+            delete_patterns=["data/*", "test/*", "rejected/*"],  # the repo mirrors exactly this version
         )
         if tag:
             api.create_tag(repo_id, tag=f"v{r.version}", revision=commit.oid, repo_type="dataset")  # an existing tag is an error, never moved

@@ -14,14 +14,14 @@ import yaml
 from datagen.errors import UserError
 
 
-def read_yaml(path: str | Path) -> dict:
+def read_yaml(path: str | Path, what: str = "recipe", keys: str = "source:, models:, stages:, output:") -> dict:
     p = Path(path)
     if not p.is_file():
         hint = ""
         shipped = Path(__file__).resolve().parent.parent / "recipes" / p.name
         if shipped.is_file() and shipped != p.resolve():
-            hint = f" (a shipped recipe exists: {shipped})"
-        raise UserError(f"recipe not found: {path}{hint}")
+            hint = f" (a shipped {what} exists: {shipped})"
+        raise UserError(f"{what} not found: {path}{hint}")
     try:
         data = yaml.safe_load(p.read_text())
     except yaml.YAMLError as e:
@@ -30,7 +30,7 @@ def read_yaml(path: str | Path) -> dict:
         problem = getattr(e, "problem", None) or str(e)
         raise UserError(f"{where}: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise UserError(f"{path}: a recipe is a YAML mapping (source:, models:, stages:, output:), got {type(data).__name__}")
+        raise UserError(f"{path}: a {what} is a YAML mapping ({keys}), got {type(data).__name__}")
     return data
 
 
@@ -117,3 +117,15 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None):
         return Recipe.model_validate(data)
     except ValidationError as e:
         raise UserError(format_validation_error(e, str(path))) from None
+
+
+def load_mixture(path: str | Path, overrides: list[str] | None = None):
+    from pydantic import ValidationError
+
+    from schemas.mixture import Mixture
+
+    data = apply_overrides(read_yaml(path, "mixture", "name:, sources:, ..."), overrides or [])
+    try:
+        return Mixture.model_validate(data)
+    except ValidationError as e:
+        raise UserError(format_validation_error(e, str(path), "mixture")) from None

@@ -24,18 +24,25 @@ class SeedTable:
 
 
 def load_source(spec, store_root: Path | None = None) -> SeedTable:
+    df, label, parents = read_frame(spec, store_root)
+    return SeedTable(_normalise(df, spec, label), label, parents)
+
+
+def read_frame(spec, store_root: Path | None = None, field: str = "source"):
+    """(polars frame with every column, lineage label, parent versions) for a source spec;
+    errors name `field` (e.g. `sources.2.source`)."""
     import polars as pl
 
     kind = spec.type
     parents: list[str] = []
     if kind == "jsonl":
-        df, label = read_jsonl(Path(spec.path)), str(spec.path)
+        df, label = read_jsonl(Path(spec.path), f"{field}.path"), str(spec.path)
     elif kind == "parquet":
-        df, label = read_file(Path(spec.path), pl.read_parquet), str(spec.path)
+        df, label = read_file(Path(spec.path), pl.read_parquet, f"{field}.path"), str(spec.path)
     elif kind == "disk":
-        df, label = _read_disk(spec), str(spec.path)
+        df, label = _read_disk(spec, field), str(spec.path)
     elif kind == "hub":
-        df = _read_hub(spec)
+        df = _read_hub(spec, field)
         label = f"hf:{spec.id}" + (f"/{spec.config}" if spec.config else "") + f":{spec.split}" + (f"@{spec.revision}" if spec.revision else "")
     elif kind == "version":
         from datagen.store import Store
@@ -50,8 +57,8 @@ def load_source(spec, store_root: Path | None = None) -> SeedTable:
         df = pl.DataFrame(make_problems(spec.n, seed=spec.seed, split=spec.split))
         label = f"procedural:{spec.task}:{spec.split}:seed={spec.seed}"
     else:  # pragma: no cover - the schema union rules this out
-        raise UserError(f"source.type: unknown source type {kind!r}")
-    return SeedTable(_normalise(df, spec, label), label, parents)
+        raise UserError(f"{field}.type: unknown source type {kind!r}")
+    return df, label, parents
 
 
 def read_file(path: Path, reader, field: str = "source.path"):
@@ -90,32 +97,32 @@ def _raise_bad_jsonl_line(path: Path, err: Exception):
     raise UserError(f"{path}: cannot read as JSON lines: {err}") from None
 
 
-def _read_disk(spec):
+def _read_disk(spec, field: str = "source"):
     import datasets
     import polars as pl
 
     path = Path(spec.path)
     if not path.is_dir():
-        raise UserError(f"source.path: directory not found: {path}")
+        raise UserError(f"{field}.path: directory not found: {path}")
     try:
         ds = datasets.load_from_disk(str(path))
     except Exception as e:  # noqa: BLE001
-        raise UserError(f"source.path: {path} is not a dataset saved with save_to_disk: {e}") from None
+        raise UserError(f"{field}.path: {path} is not a dataset saved with save_to_disk: {e}") from None
     if isinstance(ds, datasets.DatasetDict):
         if spec.split not in ds:
-            raise UserError(f"source.split: {spec.split!r} not in {path} (splits: {', '.join(ds)})")
+            raise UserError(f"{field}.split: {spec.split!r} not in {path} (splits: {', '.join(ds)})")
         ds = ds[spec.split]
     return pl.from_arrow(ds.data.table)
 
 
-def _read_hub(spec):
+def _read_hub(spec, field: str = "source"):
     import datasets
     import polars as pl
 
     try:
         ds = datasets.load_dataset(spec.id, spec.config, split=spec.split, revision=spec.revision)
     except Exception as e:  # noqa: BLE001 - offline, missing, gated: all bad input for the recipe
-        raise UserError(f"source.id: cannot load Hub dataset {spec.id!r} (config={spec.config}, split={spec.split}, revision={spec.revision}): {e}") from None
+        raise UserError(f"{field}.id: cannot load Hub dataset {spec.id!r} (config={spec.config}, split={spec.split}, revision={spec.revision}): {e}") from None
     return pl.from_arrow(ds.data.table)
 
 

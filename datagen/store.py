@@ -1,7 +1,8 @@
 """The dataset store: `ROOT/NAME/vN/` directories, version refs and atomic publishing.
 
-A version directory holds `data/*.parquet` (kept rows), `rejected/*.parquet` (rejected
-rows with `rejected_by` and `reason`), `manifest.json` and `README.md` (dataset card).
+A version directory holds `data/*.parquet` (kept rows), `test/*.parquet` (a mixture's eval
+split), `rejected/*.parquet` (rejected rows with `rejected_by` and `reason`), `manifest.json`
+and `README.md` (dataset card).
 Publishing writes into a temporary directory and renames it into place under a lock, so
 no half-written version is ever visible, and a fingerprint that already has a version
 never makes a second one. Writing the files themselves is `datagen/publish.py`'s job.
@@ -81,9 +82,9 @@ class Store:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        sub = {"train": "data", "rejected": "rejected"}.get(split)
+        sub = {"train": "data", "test": "test", "rejected": "rejected"}.get(split)
         if sub is None:
-            raise UserError(f"split: {split!r} is not a split of a datagen version (train, rejected)")
+            raise UserError(f"split: {split!r} is not a split of a datagen version (train, test, rejected)")
         files = sorted((self.path(ref) / sub).glob("*.parquet"))
         if not files:
             return pa.table({})

@@ -54,7 +54,7 @@ class HubSource(_Columns):
 class VersionSource(_Columns):
     type: Literal["version"]
     ref: str = Field(pattern=VERSION_REF.pattern, description="NAME@vN or NAME@latest")
-    split: Literal["train", "rejected"] = "train"
+    split: Literal["train", "test", "rejected"] = "train"
 
 
 class ProceduralSource(_Columns):
