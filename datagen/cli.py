@@ -32,7 +32,8 @@ def run(
         None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"
     ),
 ):
-    """Run a recipe; the last line printed is the version ref (NAME@vN)."""
+    """Run a recipe; the last line printed is the version ref (NAME@vN), or with a `train:`
+    section (the closed loop) the trained model's directory."""
     import os
 
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout carries only the ref
@@ -48,13 +49,34 @@ def run(
             from datagen.errors import UserError
 
             raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-'")
-        result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress))
+        if r.train is not None:
+            from datagen.loop import run_loop
+
+            loop = run_loop(r, Store(store), name=name, progress=StageProgress(progress))
+        else:
+            result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress))
     except DatagenError as e:
         _fail(e)
+    if r.train is not None:
+        typer.echo(json.dumps(loop), err=True)
+        for line in _loop_lines(loop):
+            typer.echo(line, err=True)
+        typer.echo(loop["rounds"][-1]["model"])
+        return
     m = result.manifest
     note = "" if result.created else " (unchanged: a version with this fingerprint exists)"
     typer.echo(f"{m['counts']['train']} rows kept, {m['counts']['rejected']} rejected{note}", err=True)
     typer.echo(str(result.ref))
+
+
+def _loop_lines(loop: dict) -> list[str]:
+    """pass@k before and after each round, one line each."""
+    def fmt(res):
+        return ", ".join(f"{k} {v:.3f}" for k, v in res.items() if k.startswith("pass@")) if res else "-"
+
+    lines = [f"before: {fmt(loop.get('before'))}"] if loop.get("before") else []
+    lines += [f"round {e['round']}: {e['rows']} rows ({e['data']}) -> {fmt(e.get('eval'))}" for e in loop["rounds"]]
+    return lines
 
 
 @app.command()
@@ -281,10 +303,7 @@ def mix(
         from datagen.recipe_io import load_mixture
         from datagen.store import Store
 
-        spec = load_mixture(mixture, set_ or [])
-        if name is not None:
-            spec = spec.model_copy(update={"name": name})
-            type(spec).model_validate(spec.model_dump())
+        spec = load_mixture(mixture, [*(set_ or []), *([f"name={json.dumps(name)}"] if name is not None else [])])
         st = Store(store)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntheticFractionWarning)  # printed below, once
@@ -305,6 +324,11 @@ def mix(
     typer.echo(f"{s['train_rows']} train rows, {s['eval_rows']} eval rows, {s['rejected_rows']} rejected; "
                f"synthetic {s['synthetic_fraction']:.1%}{note}", err=True)
     typer.echo(str(ref))
+
+
+from datagen.cli_train import register as _register_train  # noqa: E402 - typer commands only, no heavy imports
+
+_register_train(app)
 
 
 def main() -> None:

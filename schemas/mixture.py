@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.recipe import NAME
+from schemas.recipe import NAME, dataset_name
 from schemas.sources import DiskSource, HubSource, JsonlSource, ParquetSource, VersionSource, infer_source
 
 OPS = ("==", "!=", "<=", ">=", "<", ">", "not in", "in", "is not null", "is null", "contains", "matches")
@@ -203,12 +203,7 @@ class Mixture(BaseModel):
     synthetic: SyntheticCap = Field(default_factory=SyntheticCap)
     sources: list[MixSource] = Field(min_length=1)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not NAME.match(v):
-            raise ValueError("must be letters, digits, '.', '_' or '-' (no '@' or '/'), at most 100 characters")
-        return v
+    _name = field_validator("name")(dataset_name)
 
     @model_validator(mode="after")
     def _consistent(self) -> Mixture:

@@ -14,8 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from schemas.models import ModelSpec
 from schemas.sources import SourceSpec, infer_source
 from schemas.stages import StageSpec
+from schemas.train import EvalSpec, TrainSpec
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def dataset_name(v: str) -> str:
+    """Validator for a dataset name in the store (a version is NAME@vN)."""
+    if not NAME.match(v):
+        raise ValueError("must be letters, digits, '.', '_' or '-' (no '@' or '/'), at most 100 characters")
+    return v
 
 
 class OutputSpec(BaseModel):
@@ -26,12 +34,7 @@ class OutputSpec(BaseModel):
     description: str = ""
     license: str = "other"
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not NAME.match(v):
-            raise ValueError("must be letters, digits, '.', '_' or '-' (no '@' or '/'), at most 100 characters")
-        return v
+    _name = field_validator("name")(dataset_name)
 
 
 class Recipe(BaseModel):
@@ -43,11 +46,22 @@ class Recipe(BaseModel):
     models: dict[str, ModelSpec] = Field(default_factory=lambda: {"default": ModelSpec()})
     stages: list[StageSpec] = Field(min_length=1)
     output: OutputSpec
+    train: TrainSpec | None = Field(None, description="train on the new version (data defaults to it, model to models.default)")
+    eval: EvalSpec | None = Field(None, description="score models.default before and the trained model after")
+    rounds: int = Field(1, ge=1, le=20, description="with train: generate -> train -> eval, the trained model generating the next round")
 
     @field_validator("source", mode="before")
     @classmethod
     def _shorthand(cls, v):
         return infer_source(v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _loop(self) -> Recipe:
+        if self.rounds > 1 and self.train is None:
+            raise ValueError("rounds: more than one round needs a `train:` section (each round trains the next generator)")
+        if self.train is not None and "default" not in self.models:
+            raise ValueError("train: the loop trains models.default; define it")
+        return self
 
     @model_validator(mode="after")
     def _models_exist(self) -> Recipe:

@@ -70,7 +70,16 @@ def resolve_model(spec: ModelSpec) -> tuple[str, dict]:
         identity["model"] = TINY_NAME
     if (Path(path) / "datagen_tiny.json").exists() or spec.model is None:
         identity["build"] = tiny_build_hash(path)
+    elif Path(path).is_dir():
+        identity["weights"] = weights_stamp(path)
     return path, identity
+
+
+def weights_stamp(model_dir: str | Path) -> str:
+    """Names, sizes and mtimes of a local model's weight and config files: a model retrained
+    into the same directory is a different model to the request cache."""
+    files = sorted(f for f in Path(model_dir).iterdir() if f.suffix in (".safetensors", ".bin", ".json") and f.is_file())
+    return hashlib.sha256(json.dumps([[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]).encode()).hexdigest()[:16]
 
 
 def make_backend(spec: ModelSpec) -> Backend:

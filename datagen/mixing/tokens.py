@@ -51,11 +51,16 @@ class TargetTokenizer:
     def content_len(self, text: str) -> int:
         return len(self.rust.encode(text, add_special_tokens=False).ids)
 
-    def lengths(self, texts: list[str]):
+    def lengths(self, texts: list[str], chunk: int = 16384):
+        """Token counts of `texts`, encoded in batches of `chunk` (an Encoding holds its tokens'
+        strings and masks: a million at once would take gigabytes for a list of ints)."""
         import numpy as np
 
-        encs = self.rust.encode_batch_fast(texts, add_special_tokens=False)
-        return np.fromiter((len(e) for e in encs), dtype=np.int64, count=len(encs))
+        out = np.empty(len(texts), dtype=np.int64)
+        for start in range(0, len(texts), chunk):
+            encs = self.rust.encode_batch_fast(texts[start:start + chunk], add_special_tokens=False)
+            out[start:start + len(encs)] = [len(e) for e in encs]
+        return out
 
     def rendered_len(self, messages: list[dict], generation: bool = False) -> int:
         text = self.hf.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation)
