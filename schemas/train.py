@@ -43,7 +43,7 @@ class TrainSpec(BaseModel):
     grad_accum: int = Field(1, ge=1, description="forward passes per optimizer step")
     max_length: int | None = Field(1024, ge=1, description="truncate examples to this many tokens (null: no limit)")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="auto: bf16 on a GPU that has it, else fp32")
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool | None = Field(None, description="recompute activations to save memory (null: TRL's default, on for SFT)")
     lora: LoraSpec | None = None
     save_steps: int = Field(200, ge=1, description="checkpoint every N steps (resume picks up the last)")
     save_total_limit: int = Field(2, ge=1)

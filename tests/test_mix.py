@@ -202,3 +202,12 @@ def test_cli_mix_dry_run_and_errors(files, tmp_path):
     assert sorted(p.name for p in (store / "cli").iterdir() if not p.name.startswith(".")) == ["v1"]  # nothing half written
     missing = datagen("mix", tmp_path / "nope.yaml")
     assert missing.returncode == 2 and "mixture not found" in missing.stderr
+
+
+def test_dedup_by_whole_conversation_keeps_other_answers(tmp_path):
+    a = write_jsonl(tmp_path / "a.jsonl", [{"messages": conv("2+2?", "4")}])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"messages": conv("2+2?", "Four.")}, {"messages": conv(" 2+2? ", "4")}])
+    spec = {"name": "m", "sources": [{"source": str(a)}, {"source": str(b)}]}
+    assert mix(spec, tmp_path / "s").train.height == 1  # by prompt: both of b's rows repeat a's question
+    by_conv = mix({**spec, "dedup": {"key": "conversation"}}, tmp_path / "s")
+    assert by_conv.train.height == 2 and by_conv.rejected.get_column("reason").to_list() == ["duplicate of a row in source a"]

@@ -82,7 +82,7 @@ def _source_frame(spec, i, src, tok, tpl, progress):
         difficulty=label_expr(raw.schema, s.difficulty, f"{field}.difficulty"),
         meta=_meta(raw, src.label),
     ).drop("_i")
-    norm = normalise(raw, spec.format, s.columns, field)
+    norm = normalise(raw, spec.format, s.columns, field, conversation_key=spec.dedup.key == "conversation")
     content_hash = norm.select(pl.col(OUTPUT_COLUMNS[spec.format][0]).hash(seed=0).cast(pl.String)).to_series()
     id_col = raw.select(_ids(raw, s.columns, pl.lit(None, dtype=pl.String))).to_series()
     id_col = id_col.fill_null(content_hash) if id_col.null_count() else id_col

@@ -25,9 +25,10 @@ MESSAGE_FIELDS = (("role", "content"), ("from", "value"))
 OUTPUT_COLUMNS = {"sft": ["messages"], "preference": ["prompt", "chosen", "rejected"], "prompt": ["prompt"]}
 
 
-def normalise(df, fmt: str, columns, field: str):
-    """`df` with the format's output columns, `answer`, `_key` (the text dedup compares) and
-    `_reason` (null: the row is fine)."""
+def normalise(df, fmt: str, columns, field: str, conversation_key: bool = False):
+    """`df` with the format's output columns, `answer`, `_key` (the user turns, normalised:
+    what prompt dedup and the eval split compare), `_conv_key` (every turn; only when
+    `conversation_key`) and `_reason` (null: the row is fine)."""
     import polars as pl
 
     schema = df.schema
@@ -57,7 +58,10 @@ def normalise(df, fmt: str, columns, field: str):
         answer=df.get_column(answer).cast(pl.String) if answer else pl.lit(None, dtype=pl.String),
         _reason=reason,
     )
-    return out.with_columns(_key=_text_key(user_text, "user"), _conv_key=_text_key(user_text, None) if fmt != "preference" else _pref_key())
+    out = out.with_columns(_key=_text_key(user_text, "user"))
+    if conversation_key:
+        out = out.with_columns(_conv_key=_text_key(user_text, None) if fmt != "preference" else _pref_key())
+    return out
 
 
 def _pick(schema, fmt: str, c, field: str) -> dict:

@@ -43,10 +43,12 @@ def trl_config(spec, out_dir: str):
         output_dir=out_dir, seed=spec.seed, data_seed=spec.seed, num_train_epochs=spec.epochs, max_steps=spec.max_steps,
         learning_rate=spec.learning_rate, lr_scheduler_type=spec.lr_scheduler, warmup_steps=spec.warmup_ratio,
         per_device_train_batch_size=spec.batch_size, gradient_accumulation_steps=spec.grad_accum,
-        gradient_checkpointing=spec.gradient_checkpointing, save_strategy="steps", save_steps=spec.save_steps,
+        save_strategy="steps", save_steps=spec.save_steps,
         save_total_limit=spec.save_total_limit, logging_steps=spec.logging_steps, report_to="none",
         dataloader_num_workers=0, disable_tqdm=True, **prec,
     )
+    if spec.gradient_checkpointing is not None:
+        kw["gradient_checkpointing"] = spec.gradient_checkpointing
     if spec.eval_split:
         kw.update(eval_strategy="steps", eval_steps=spec.save_steps, per_device_eval_batch_size=spec.batch_size)
     if spec.method == "sft":

@@ -422,9 +422,9 @@ CHATML = (
 def regex_bpe_tokenizer(folder: Path, n: int = 20000) -> str:
     """A Qwen/GPT-2-like tokenizer built offline: byte-level BPE over a regex pre-tokenizer
     (words split before merging, as in real LLM tokenizers), 8k vocabulary trained on the
-    benchmark's own conversations, and a ChatML template with a default system prompt. The
-    tiny model's tokenizer merges across words (no pre-split), which makes BPE much slower
-    per token than any production tokenizer; this one shows the usual case."""
+    benchmark's own conversations, and a ChatML template with a default system prompt (the
+    tiny model's tokenizer merges across words and has a bare template; this one has the
+    shape of the tokenizers real targets use)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 

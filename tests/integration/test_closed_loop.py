@@ -30,4 +30,4 @@ def test_closed_loop_recipe(tiny_model, tmp_path):
     assert f"before: pass@1 {before['pass@1']:.3f}" in r.stderr
 
 
-GAIN = 0.05  # measured gain is in the README (Benchmarks); the test holds a margin under it
+GAIN = 0.08  # measured +0.129 (README, Benchmarks; the goal is +0.10); the test keeps a margin for CPU nondeterminism
