@@ -105,6 +105,9 @@ def test_token_budget(files, tmp_path, tiny_model):
     longest = int(m.train.get_column("num_tokens").max())
     assert 3000 - longest < per["a"] <= 3000 and 3000 - longest < per["k"] <= 3000
     assert m.token_check["exact"] == m.token_check["rows"] > 0
+    late = mix({"name": "m", "tokenizer": str(tiny_model), "eval": {"rows": 10}, "sources": [{"source": files["a"], "rows": 50}]}, tmp_path / "s")
+    assert late.train.get_column("num_tokens").null_count() == 0 and late.eval.get_column("num_tokens").null_count() == 0  # counted after sampling
+    assert late.composition[0]["train_tokens"] == int(late.train.get_column("num_tokens").sum()) and late.token_check["exact"] == late.token_check["rows"] > 0
     too_long = mix({**spec, "max_tokens": 20, "sources": [{"source": files["a"], "tokens": 1000}, {"source": files["k"], "weight": 1}],
                     "total_tokens": 1500}, tmp_path / "s")
     assert (too_long.train.get_column("num_tokens") <= 20).all()

@@ -126,9 +126,12 @@ def prepare(spec, store, progress=None) -> Mixed:
     dup_names = sorted({n for n in names if names.count(n) > 1})
     if dup_names:
         raise UserError(f"sources: two sources are both called {dup_names[0]!r}; give them distinct `name:`s")
+    # Counts before sampling only when something decides by tokens; else only sampled rows are counted.
+    early = tok is not None and bool(spec.total_tokens or spec.max_tokens or spec.synthetic.basis == "tokens"
+                                     or any(s.tokens for s in spec.sources))
     frames, stats = [], []
     for i, src in enumerate(sources):
-        df, st = _source_frame(spec, i, src, tok, tpl, progress)
+        df, st = _source_frame(spec, i, src, tok if early else None, tpl, progress)
         frames.append(df)
         stats.append(st)
         src.frame = None  # free the raw rows
@@ -145,18 +148,11 @@ def prepare(spec, store, progress=None) -> Mixed:
     rejected = _rejected(bad, dup_rows, names, out_cols)
     pools = [good.filter(pl.col("_src") == i) for i in range(len(sources))]
     del good
-    token_check = None
-    if tok is not None:
-        from datagen.mixing.tokens import check_counts
-
-        sample = next((p for p in pools if p.height), None)
-        if sample is not None:
-            token_check = check_counts(sample, spec.format, tok, sample.get_column("num_tokens"))
     ordered = [group_order(p, spec.seed * 1_000_003 + i, spec.stratify, spec.strata) for i, p in enumerate(pools)]
     del pools
 
     def pool_stats(frames):
-        return [{"rows": f.height, "tokens": int(f.get_column("num_tokens").sum()) if tok is not None else None} for f in frames]
+        return [{"rows": f.height, "tokens": int(f.get_column("num_tokens").sum()) if early else None} for f in frames]
 
     first = Q.quotas(spec, pool_stats(ordered))
     n_eval = Q.eval_rows(spec, first, pool_stats(ordered))
@@ -171,7 +167,7 @@ def prepare(spec, store, progress=None) -> Mixed:
     messages = []
     synthetic = [s.synthetic for s in sources]
     rows = [s.height for s in samples]
-    toks = [int(s.get_column("num_tokens").sum()) if tok is not None else None for s in samples]
+    toks = [int(s.get_column("num_tokens").sum()) if early else None for s in samples]
     share = Q.synthetic_share(rows, toks, synthetic, spec.synthetic.basis)
     cap = spec.synthetic
     if share > cap.max_fraction:
@@ -183,11 +179,21 @@ def prepare(spec, store, progress=None) -> Mixed:
             keep = Q.cap_synthetic(rows, toks, synthetic, cap)
             samples = [s.head(int(s.height * k)) if k < 1 else s for s, k in zip(samples, keep, strict=True)]
             rows = [s.height for s in samples]
-            toks = [int(s.get_column("num_tokens").sum()) if tok is not None else None for s in samples]
+            toks = [int(s.get_column("num_tokens").sum()) if early else None for s in samples]
             text += f"; capped: synthetic sources shrunk to {Q.synthetic_share(rows, toks, synthetic, cap.basis):.1%}"
         else:
             warnings.warn(text, SyntheticFractionWarning, stacklevel=2)
         messages.append(text)
+    token_check = None
+    if tok is not None:
+        from datagen.mixing.tokens import check_counts, count_tokens
+
+        if not early:
+            samples = [s.with_columns(num_tokens=count_tokens(s, spec.format, tok, tpl)) for s in samples]
+            evals = [e.with_columns(num_tokens=count_tokens(e, spec.format, tok, tpl)) for e in evals]
+        sample = next((x for x in samples if x.height), None)
+        if sample is not None:
+            token_check = check_counts(sample, spec.format, tok, sample.get_column("num_tokens"))
     train = _finish(pl.concat(samples, how="vertical_relaxed"), out_cols, spec.seed)
     eval_ = _finish(pl.concat(evals, how="vertical_relaxed"), out_cols, spec.seed)
     composition = _composition(spec, sources, stats, bad, dups, evals, samples, train_pools, quota, tok is not None)
