@@ -31,3 +31,25 @@ def test_closed_loop_recipe(tiny_model, tmp_path):
 
 
 GAIN = 0.08  # measured +0.129 (README, Benchmarks; the issue's goal is +0.10); the test keeps a margin for CPU nondeterminism
+
+
+def test_svs_grpo_rounds_recipe_keeps_pass_at_8(tiny_model, tmp_path):
+    """Three rounds of SvS + GRPO as shipped: every round's data trains the next generator, and
+    pass@8 on held-out problems does not fall (within one standard error of the 200-problem eval)."""
+    store = tmp_path / "s"
+    run_cli("run", REPO / "recipes" / "svs_grpo_rounds.yaml", "--store", store, timeout=1800)
+    loop = json.loads((store / ".models" / "svs-grpo" / "round-3" / "datagen_loop.json").read_text())
+    rounds = loop["rounds"]
+    assert [e["data"] for e in rounds] == ["svs-grpo@v1", "svs-grpo@v2", "svs-grpo@v3"] and all(e["rows"] > 0 for e in rounds)
+    assert rounds[1]["train"]["steps"] > 0 and rounds[1]["train"]["rewards"]
+    card = (store / ".models" / "svs-grpo" / "round-2" / "README.md").read_text()
+    assert "svs-grpo@v2" in card and "- grpo" in card
+    manifest = json.loads((store / "svs-grpo" / "v2" / "manifest.json").read_text())
+    assert "round-1" in json.dumps(manifest["models"])  # round 2 generated with the model trained in round 1
+    pass8 = [loop["before"]["pass@8"]] + [e["eval"]["pass@8"] for e in rounds]
+    print(f"svs+grpo rounds: pass@8 {pass8}, pass@1 {[loop['before']['pass@1']] + [e['eval']['pass@1'] for e in rounds]}, "
+          f"wall {loop['wall_s']} s")
+    assert pass8[-1] >= pass8[0] - PASS8_SLACK, pass8
+
+
+PASS8_SLACK = 0.02  # one standard error of pass@8 near 0.93 on 200 problems; measured: 0.930 -> 0.930 (README)
