@@ -70,7 +70,7 @@ def load_problems(data: str, store, *, limit: int | None, seed: int, template: s
 
     b = load_benchmark(data, "--data")
     n = min(limit or len(b.questions), len(b.questions))
-    return Problems(b.source, chat(b.questions[:n]), {"answer": b.answers[:n]}, b.ids[:n])
+    return Problems(b.source, chat(b.questions[:n]), {"answer": b.answers[:n], **{c: v[:n] for c, v in b.columns.items()}}, b.ids[:n])
 
 
 def evaluate(llm, problems: Problems, verifier, *, n: int, ks: list[int], sampling) -> dict:

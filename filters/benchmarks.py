@@ -19,6 +19,7 @@ What it does not do: matching (filters/decontam.py), or fetching anything but th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class HubBenchmark:
     answer_regex: str | None = None  # group 1 is the answer (gsm8k: "#### 18")
     choices: str | None = None  # a list field appended to the question; an int answer indexes it
     domain: str = "math"
+    columns: tuple[str, ...] = ()  # further fields a verifier reads (HumanEval: test, entry_point)
 
 
 REGISTRY: dict[str, HubBenchmark] = {
@@ -49,7 +51,8 @@ REGISTRY: dict[str, HubBenchmark] = {
     "amc23": HubBenchmark("math-ai/amc23", "test", "question", "answer", id="id"),
     "minerva_math": HubBenchmark("math-ai/minervamath", "test", "question", "answer"),
     "olympiadbench": HubBenchmark("Hothan/OlympiadBench", "train", "question", "final_answer", id="id", config="OE_TO_maths_en_COMP"),
-    "humaneval": HubBenchmark("openai/openai_humaneval", "test", "prompt", "canonical_solution", id="task_id", domain="code"),
+    "humaneval": HubBenchmark("openai/openai_humaneval", "test", "prompt", "canonical_solution", id="task_id", domain="code",
+                              columns=("test", "entry_point")),
     "mbpp": HubBenchmark("google-research-datasets/mbpp", "test", "text", "code", id="task_id", config="full", domain="code"),
     "livecodebench": HubBenchmark(
         "livecodebench/code_generation_lite", "train", "question_content", None, id="question_id", data_files="test*.jsonl", domain="code"
@@ -70,6 +73,7 @@ class Benchmark:
     ids: list[str]
     questions: list[str]
     answers: list[str | None]
+    columns: dict[str, list] = dataclasses.field(default_factory=dict)  # other fields, for verifiers (`datagen eval`)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -119,9 +123,11 @@ def _read_local(name: str, path: Path, field: str) -> Benchmark:
         raise UserError(f"{field}: {path}: rows need a `question` field (columns: {', '.join(df.columns)})")
     ids = df.get_column("id").cast(pl.String) if "id" in df.columns else pl.Series([f"{name}/{i}" for i in range(len(df))])
     answers = df.get_column("answer").cast(pl.String).to_list() if "answer" in df.columns else [None] * len(df)
-    return Benchmark(name, str(path), ids.to_list(), df.get_column("question").cast(pl.String).fill_null("").to_list(), answers)
+    extra = {c: df.get_column(c).to_list() for c in df.columns if c not in LOCAL_FIELDS}
+    return Benchmark(name, str(path), ids.to_list(), df.get_column("question").cast(pl.String).fill_null("").to_list(), answers, extra)
 
 
+LOCAL_FIELDS = {"id", "question", "answer", "solution", "source"}  # the local format's own fields; the rest go to verifiers
 _UNREACHABLE: list[str] = []  # the Hub could not be reached once in this process: fail the rest fast
 
 
@@ -146,7 +152,7 @@ def load_hub(name: str, spec: HubBenchmark, field: str = "benchmarks") -> Benchm
             f"Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) "
             "or pass its path."
         ) from None
-    missing = [f for f in (spec.question, spec.answer, spec.id, spec.choices) if f and f not in ds.column_names]
+    missing = [f for f in (spec.question, spec.answer, spec.id, spec.choices, *spec.columns) if f and f not in ds.column_names]
     if missing:
         raise UserError(f"{field}: {name!r} on the Hub has no field(s) {missing} (it has {ds.column_names}); pass a local copy instead")
     questions = [str(q or "") for q in ds[spec.question]]
@@ -159,7 +165,8 @@ def load_hub(name: str, spec: HubBenchmark, field: str = "benchmarks") -> Benchm
         pattern = re.compile(spec.answer_regex, re.M)
         answers = [(m.group(1).strip() if (m := pattern.search(a or "")) else a) for a in answers]
     ids = [str(i) for i in ds[spec.id]] if spec.id else [f"{name}/{i}" for i in range(len(ds))]
-    return Benchmark(name, f"hf:{spec.repo}" + (f"/{spec.config}" if spec.config else "") + f":{spec.split}", ids, questions, answers)
+    return Benchmark(name, f"hf:{spec.repo}" + (f"/{spec.config}" if spec.config else "") + f":{spec.split}", ids, questions, answers,
+                     {c: list(ds[c]) for c in spec.columns})
 
 
 def _answer(a) -> str | None:

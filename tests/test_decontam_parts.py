@@ -5,6 +5,7 @@ equality, and the benchmark loaders (local copies, the registry's Hub path throu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -132,6 +133,12 @@ def test_hub_path_maps_the_registry_fields(tmp_path):
     assert b.questions == ["Pick\nA. red\nB. blue"] and b.answers == ["blue"]
     with pytest.raises(UserError, match="no field"):
         load_hub("x", HubBenchmark(str(mc), "test", "problem", "answer"))
+    he = tmp_path / "humaneval-like"
+    he.mkdir()
+    pl.DataFrame({"task_id": ["HumanEval/0"], "prompt": ["def f():\n"], "canonical_solution": ["    return 1\n"],
+                  "test": ["def check(c):\n    assert c() == 1\n"], "entry_point": ["f"]}).write_parquet(he / "test.parquet")
+    b = load_hub("humaneval", dataclasses.replace(REGISTRY["humaneval"], repo=str(he)))
+    assert b.ids == ["HumanEval/0"] and b.columns == {"test": ["def check(c):\n    assert c() == 1\n"], "entry_point": ["f"]}
 
 
 def test_benchmark_errors_name_the_field_and_the_fix(tmp_path, monkeypatch):

@@ -137,3 +137,23 @@ def test_eval_cli_on_procedural_and_a_file(tmp_path, problems):
     assert res["pass@2"] >= res["pass@1"]
     bad = datagen("eval", "--data", data, "--k", "4", "--n", "2", "--store", tmp_path / "s")
     assert bad.returncode == 2 and "pass@4 needs at least k samples" in bad.stderr
+
+
+def test_eval_passes_a_benchmarks_test_columns_to_the_verifier(shared_dir, tmp_path):
+    """HumanEval through `datagen eval`: `test` and `entry_point` reach code_tests, so the
+    canonical solutions pass and the tiny model's (non-code) replies are judged, not skipped."""
+    from datagen.evaluate import load_problems
+    from filters.verify import get_verifier
+
+    if not (shared_dir / "benchmarks" / "humaneval").is_dir():
+        pytest.skip("../shared/benchmarks/humaneval is absent")
+    p = load_problems("humaneval", Store(tmp_path / "s"), limit=4, seed=0, template="{question}")
+    assert len(p.columns["test"]) == len(p.columns["entry_point"]) == len(p.ids) == 4
+    canonical = ["```python\n" + c[0]["content"] + a + "\n```" for c, a in zip(p.conversations, p.columns["answer"], strict=True)]
+    assert get_verifier("code_tests", "verifier")(p.conversations, canonical, **p.columns) == [1.0] * 4
+    out = tmp_path / "he.json"
+    r = datagen("eval", "--data", "humaneval", "--verifier", "code_tests", "--limit", "2", "--k", "1", "--template", "plain",
+                "--backend", "transformers", "--dtype", "float32", "--max-tokens", "24", "--store", tmp_path / "s", "--out", out)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert res["judged"] == 2 and res["pass@1"] == 0.0
