@@ -106,6 +106,9 @@ def load_benchmark(name: str, field: str = "benchmarks") -> Benchmark:
     return load_hub(name, REGISTRY[name], field)
 
 
+LOCAL_FIELDS = {"id", "question", "answer", "solution", "source"}  # the local format's own fields; the rest go to verifiers
+
+
 def _read_local(name: str, path: Path, field: str) -> Benchmark:
     import polars as pl
 
@@ -127,7 +130,6 @@ def _read_local(name: str, path: Path, field: str) -> Benchmark:
     return Benchmark(name, str(path), ids.to_list(), df.get_column("question").cast(pl.String).fill_null("").to_list(), answers, extra)
 
 
-LOCAL_FIELDS = {"id", "question", "answer", "solution", "source"}  # the local format's own fields; the rest go to verifiers
 _UNREACHABLE: list[str] = []  # the Hub could not be reached once in this process: fail the rest fast
 
 

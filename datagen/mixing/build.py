@@ -151,8 +151,11 @@ def prepare(spec, store, progress=None) -> Mixed:
     ordered = [group_order(p, spec.seed * 1_000_003 + i, spec.stratify, spec.strata) for i, p in enumerate(pools)]
     del pools
 
+    def tokens_of(frame) -> int | None:  # known before the final count only when counted early
+        return int(frame.get_column("num_tokens").sum()) if early else None
+
     def pool_stats(frames):
-        return [{"rows": f.height, "tokens": int(f.get_column("num_tokens").sum()) if early else None} for f in frames]
+        return [{"rows": f.height, "tokens": tokens_of(f)} for f in frames]
 
     first = Q.quotas(spec, pool_stats(ordered))
     n_eval = Q.eval_rows(spec, first, pool_stats(ordered))
@@ -167,7 +170,7 @@ def prepare(spec, store, progress=None) -> Mixed:
     messages = []
     synthetic = [s.synthetic for s in sources]
     rows = [s.height for s in samples]
-    toks = [int(s.get_column("num_tokens").sum()) if early else None for s in samples]
+    toks = [tokens_of(s) for s in samples]
     share = Q.synthetic_share(rows, toks, synthetic, spec.synthetic.basis)
     cap = spec.synthetic
     if share > cap.max_fraction:
@@ -179,7 +182,7 @@ def prepare(spec, store, progress=None) -> Mixed:
             keep = Q.cap_synthetic(rows, toks, synthetic, cap)
             samples = [s.head(int(s.height * k)) if k < 1 else s for s, k in zip(samples, keep, strict=True)]
             rows = [s.height for s in samples]
-            toks = [int(s.get_column("num_tokens").sum()) if early else None for s in samples]
+            toks = [tokens_of(s) for s in samples]
             text += f"; capped: synthetic sources shrunk to {Q.synthetic_share(rows, toks, synthetic, cap.basis):.1%}"
         else:
             warnings.warn(text, SyntheticFractionWarning, stacklevel=2)
