@@ -187,6 +187,8 @@ def _filter_command(
             from filters.verify import get_verifier
 
             get_verifier(spec.verifier, "--verifier")
+            if spec.audit:
+                get_verifier(spec.audit, "--audit")
         summary = run_filter(
             spec, input_, out, str(rejected) if rejected else None, Store(store), " ".join(sys.argv), models, str(report) if report else None
         )
@@ -203,12 +205,15 @@ def verify(
     out: str = OutOpt,
     column: str = typer.Option("completion", "--column", help="the response column"),
     threshold: float | None = typer.Option(None, "--threshold", help="drop rows scoring below this (default: keep all)"),
+    audit: str | None = typer.Option(None, "--audit", help="a second verifier (e.g. math_verify): every row where the two disagree goes to the report"),
+    report: Path | None = typer.Option(None, "--report", help="write the audit report (.json)"),
     rejected: Path | None = RejectedOpt,
     store: Path | None = StoreOpt,
 ):
     """Score each row with a verifier: adds a float `reward` column (null: not applicable)."""
     _filter_command(
-        {"type": "verify", "verifier": verifier, "column": column, "threshold": threshold}, input_, out, rejected, store
+        {"type": "verify", "verifier": verifier, "column": column, "threshold": threshold, "audit": audit},
+        input_, out, rejected, store, report=report,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from fractions import Fraction
 
 from datagen.errors import UserError
 
@@ -45,17 +46,16 @@ def parse_answer(text: str):
 
 
 def final_answer(text: str) -> str | None:
-    """The final answer as text: the content of the last \\boxed{...} (nested braces allowed),
-    else the last thing math-verify extracts, else None. For majority votes and reports."""
-    start = text.rfind("\\boxed{")
-    if start >= 0:
-        depth, i = 1, start + len("\\boxed{")
-        for j in range(i, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[j], 0)
-            if depth == 0:
-                return text[i:j].strip() or None
-    found = parse_answer(text) if text.strip() else []
-    return str(found[-1]) if found else None
+    """The final answer as text: the last \\boxed{...} (nested braces allowed), an "answer is /
+    Answer:" phrase or a short last line (filters/math_grade.py), else the last thing math-verify
+    extracts, else None. For grading, majority votes and reports."""
+    from filters.math_grade import extract_answer
+
+    found = extract_answer(text)
+    if found is not None or not text.strip():
+        return found
+    parsed = parse_answer(text)
+    return str(parsed[-1]) if parsed else None
 
 
 def parse_gold(answer: str):
@@ -70,9 +70,11 @@ _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 
 
-def _plain_number(text: str) -> float | None:
-    t = text.strip().strip("$").replace(",", "").replace(" ", "")
-    return float(t) if _NUMBER.match(t) else None
+def _plain_number(text: str) -> Fraction | None:
+    t = text.strip().strip("$")
+    t = t.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d*)?", t) else t  # `1,000`, but `1,2` and `1, 234` are lists
+    t = t.replace(" ", "")
+    return Fraction(t) if _NUMBER.match(t) else None
 
 
 def _fast_compare(text: str, gold: str) -> float | None:
@@ -85,20 +87,19 @@ def _fast_compare(text: str, gold: str) -> float | None:
     p = _plain_number(m.group(1)) if m else None
     if p is None:
         return None
-    return 1.0 if abs(p - g) <= 1e-6 * max(1.0, abs(g)) else 0.0
+    return 1.0 if p == g else 0.0  # exact: 0.1 != 0.10000000000000001
 
 
 def math_answer(prompts, completions, answer=None, **_) -> list[float | None]:
-    """1.0 if the completion's final answer equals the reference `answer` (math-verify; plain
-    numbers in a single \\boxed{} are compared directly, which is what math-verify concludes
-    for them, only faster)."""
-    from math_verify import verify
+    """1.0 if the completion's final answer equals the reference `answer`: extracted by
+    `final_answer`, compared by filters/math_grade.py (math-verify plus the conventions it
+    misses, exact where a float tolerance would equate different numbers). Plain numbers in a
+    single \\boxed{} are compared directly, the common case, without sympy."""
+    from filters.math_grade import grade
 
     if answer is None:
         return [None] * len(completions)
-    main = threading.current_thread() is threading.main_thread()
     out: list[float | None] = []
-    gold_cache: dict[str, object] = {}
     for comp, gold in zip(completions, answer, strict=True):
         if gold is None or str(gold).strip() == "":
             out.append(None)
@@ -108,17 +109,13 @@ def math_answer(prompts, completions, answer=None, **_) -> list[float | None]:
         if fast is not None:
             out.append(fast)
             continue
-        g = gold_cache.get(gold)
-        if g is None:
-            g = gold_cache[gold] = parse_gold(str(gold))
-        pred = parse_answer(text)
-        ok = bool(pred) and bool(g) and verify(g, pred, timeout_seconds=5 if main else None)
-        out.append(1.0 if ok else 0.0)
+        pred = final_answer(text)
+        out.append(1.0 if pred is not None and grade(str(gold), pred) else 0.0)
     return out
 
 
 math_answer.name = "math_answer"  # type: ignore[attr-defined]
-math_answer.version = "1"  # type: ignore[attr-defined]
+math_answer.version = "2"  # type: ignore[attr-defined]
 
 
 def as_verifier(judge, name: str, version: str) -> Verifier:
@@ -140,9 +137,31 @@ def _math_judge(prompts, completions, answer=None, **_):
 
 math_answer.judge = _math_judge  # type: ignore[attr-defined]
 
+def math_verify_only(prompts, completions, answer=None, **_) -> list[float | None]:
+    """math-verify alone (its own extraction and comparison): a second opinion for
+    `datagen verify --audit math_verify`, to see where it and `math_answer` part ways."""
+    from math_verify import verify
+
+    main = threading.current_thread() is threading.main_thread()
+    out: list[float | None] = []
+    for comp, gold in zip(completions, answer if answer is not None else [None] * len(completions), strict=True):
+        if gold is None or str(gold).strip() == "":
+            out.append(None)
+            continue
+        g, pred = parse_gold(str(gold)), parse_answer(completion_text(comp))
+        out.append(1.0 if g and pred and verify(g, pred, timeout_seconds=5 if main else None) else 0.0)
+    return out
+
+
+math_verify_only.name, math_verify_only.version = "math_verify", "0.9"  # type: ignore[attr-defined]
+math_verify_only.judge = lambda prompts, completions, answer=None, **_: [  # type: ignore[attr-defined]
+    (s, why_rejected(s, completion_text(c))) for s, c in zip(math_verify_only(prompts, completions, answer=answer), completions, strict=True)
+]
+
 # name -> the verifier, or the module that defines `judge`, `NAME` and `VERSION` (imported on first use)
 VERIFIERS: dict[str, Verifier | str] = {
     "math_answer": math_answer,
+    "math_verify": math_verify_only,
     "code_tests": "filters.code_tests",
     "ifeval": "filters.ifeval",
 }
@@ -171,6 +190,20 @@ def why_rejected(score: float | None, text: str) -> str | None:
     return "wrong_answer" if parse_answer(text) else "no_answer"
 
 
+def audit_report(name_a: str, name_b: str, ids, completions, answers, judged_a, judged_b) -> dict:
+    """Where two verifiers part ways on the same rows: counts and every disagreeing row (its
+    id, reference answer, extracted final answer, both scores and reasons)."""
+    rows = []
+    for j, ((sa, ra), (sb, rb)) in enumerate(zip(judged_a, judged_b, strict=True)):
+        if sa != sb:
+            text = completion_text(completions[j])
+            rows.append({
+                "id": str(ids[j]), "answer": None if answers is None else answers[j], "final_answer": final_answer(text) if text else None,
+                name_a: sa, f"{name_a}_reason": ra, name_b: sb, f"{name_b}_reason": rb,
+            })
+    return {"audit": {"verifier": name_a, "against": name_b, "rows": len(judged_a), "agree": len(judged_a) - len(rows), "disagree": len(rows), "disagreements": rows}}
+
+
 class VerifyFilter:
     """Filter stage: score each row's response with a verifier; keep score >= threshold (no
     threshold: keep every row). Every row gets a float `reward` column (null: not applicable).
@@ -182,9 +215,16 @@ class VerifyFilter:
         self.spec = spec
         self.field = getattr(ctx, "field", "stage")
         self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
+        self.audit = get_verifier(spec.audit, f"{self.field}.audit") if spec.audit else None
+        self._report: dict | None = None
+
+    def report(self) -> dict | None:
+        return self._report
 
     def describe(self) -> dict:
         out = {"filter": "verify", "verifier": {"name": self.verifier.name, "version": self.verifier.version}}
+        if self.audit is not None:
+            out["audit"] = {"name": self.audit.name, "version": self.audit.version}
         if self.spec.column != "completion":
             out["column"] = self.spec.column
         return out
@@ -202,6 +242,10 @@ class VerifyFilter:
         judged = self.verifier.judge(prompts, completions, **columns)
         threshold = self.spec.threshold
         scores = [s for s, _ in judged]
+        if self.audit is not None:
+            second = self.audit.judge(prompts, completions, **columns)
+            ids = ds["id"] if "id" in ds.column_names else [str(i) for i in range(len(completions))]
+            self._report = audit_report(self.verifier.name, self.audit.name, ids, completions, columns.get("answer"), judged, second)
         reasons = [
             None if threshold is None or (s is not None and s >= threshold) else (r or "below_threshold") for s, r in judged
         ]

@@ -22,6 +22,9 @@ class VerifyStage(StageBase):
     verifier: str = "math_answer"
     threshold: float | None = 1.0
     column: str = Field("completion", description="the column holding the response to judge")
+    audit: str | None = Field(
+        None, description="a second verifier that judges the same rows; every disagreement is listed in the stage report"
+    )
 
 
 class DedupStage(StageBase):

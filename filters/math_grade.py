@@ -1,0 +1,612 @@
+"""Is a final answer equal to the reference? math-verify, plus the conventions it misses.
+
+`grade(gold, pred) -> bool` compares two final answers (strings, not whole responses) the way
+a careful competition grader does:
+
+- the answer's *shape* first: a multiple-choice letter; an interval, union or inequality (as a
+  set: `[8,\\infty)` = `x \\ge 8`); an ordered tuple `(2,-3)` (order matters); an unordered
+  list of answers (`2, -3` = `-3, 2`, `\\pm 5` = `x=5 or x=-5`, `\\{1,2,3\\}`); else a scalar;
+- a scalar's spelling: number words (`five`, `one half`, `two and a half`), thousands
+  separators (`1,000`, `12{,}345`; but `1,2` is a list), scientific notation in its spellings
+  (`1.5e-3`, `1.5*10^-3`, `1.5\\times10^{-3}`), repeating decimals (`0.\\overline{3}`,
+  `0.1(6)`), percent and currency signs, a trailing unit (dropping a unit is fine, a different
+  unit is not), a variable on the left (`x = 5`), a base subscript (`1011_2`);
+- values compared **exactly**: decimals become exact rationals and constants are compared by
+  relative difference at 60 digits, so `1/3` != `0.3333333` and `1/2004!` != `1/2006!` (a float
+  tolerance equates them); expressions with variables go to math-verify's symbolic check.
+
+`extract_answer(text)` finds the final answer of an unboxed response (`\\boxed{}`, "the answer
+is ...", "Answer: ...", "Final answer: ...", a short last line).
+
+What it does not do: decide whether a decimal approximation was acceptable for the problem
+(an approximation of an irrational answer is wrong here), or grade proofs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from fractions import Fraction
+
+GRADER_VERSION = "2"
+
+# -- extraction ---------------------------------------------------------------------------
+
+_ANCHOR = re.compile(
+    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)?\s*(?:\*\*)?\s*[:=]?\s*(?P<a>[^\n]+)", re.IGNORECASE
+)
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last `\\boxed{...}` or `\\fbox{...}` (nested braces allowed)."""
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start < 0:
+        return None
+    i = text.index("{", start) + 1
+    depth = 1
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i:j].strip() or None
+    return None
+
+
+def _trim(a: str) -> str:
+    a = a.strip().strip("*").strip()
+    a = re.sub(r"^\$+|\$+$", "", a.strip()) if a.count("$") in (0, 2) and a.startswith("$") and a.endswith("$") else a
+    return a.strip().rstrip(".").strip()
+
+
+def extract_answer(text: str) -> str | None:
+    """The final answer of a response: the last \\boxed{}; else the last "answer is / Answer:"
+    phrase (up to the end of its sentence); else the whole text or its last line when short;
+    else None (math-verify's own extraction is the caller's fallback)."""
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed
+    text = text.replace("−", "-")
+    found = list(_ANCHOR.finditer(text))
+    if found:
+        a = found[-1].group("a")
+        a = re.split(r"\.\s|\.$|\s\(|;\s", a.strip(), maxsplit=1)[0]  # end of the sentence
+        m = re.search(r"\$([^$]+)\$", a)
+        return _trim(m.group(1) if m else a) or None
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    if not lines:
+        return None
+    if len(lines) == 1 and len(lines[0]) <= 60 and words_to_number(lines[0].rstrip(".")) != lines[0].rstrip("."):
+        return lines[0].rstrip(".")  # "one thousand five hundred"
+    remark = re.search(r"\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)[.\s]*$", lines[-1])
+    prose_in = remark and len(re.findall(r"\b[a-zA-Z]{3,}\b", re.sub(r"\$[^$]*\$", " ", remark.group(1)))) >= 2
+    last = lines[-1][: remark.start()] if prose_in and remark.start() > 0 else lines[-1]  # a remark after the answer
+    prose = re.findall(r"\b[a-zA-Z]{2,}\b", re.sub(r"\$[^$]*\$|\\[a-zA-Z]+", " ", last))
+    if len(prose) <= 2 and (len(last) <= 60 or len(lines) == 1):
+        m = re.search(r"\$([^$]+)\$", last)
+        return _trim(m.group(1) if m else last) or None
+    sentence = re.split(r"(?<=[^\d\\])[.!?]\s+", last.rstrip(". "))[-1]
+    spans = re.findall(r"(?<!\\)\$([^$]+)\$", sentence)
+    listed = re.search(r"(\$[^$]+\$(?:\s*(?:,|and|or|, and|, or)\s*\$[^$]+\$)+)\W*$", sentence)
+    if listed:  # "the solutions are $x = 5$ and $x = 3$"
+        return ", ".join(_trim(x) for x in re.findall(r"\$([^$]+)\$", listed.group(1)))
+    if spans:
+        span = spans[-1]
+        sides = re.split(r"(?<![<>!\\])=", span)
+        worked = len(sides) > 1 and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", sides[0]))
+        return _trim(sides[-1] if worked else span) or None  # `3 \times 6 = 18`: the result; `y + 1 = 2(x - 1)`: the equation
+    nums = re.findall(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![\d\-]*-[a-zA-Z])", sentence)  # not `120-page`
+    return nums[-1].rstrip(",") if nums else None
+
+
+# -- normalisation ------------------------------------------------------------------------
+
+_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|~|\\displaystyle|\\left|\\right|\\big|\\Big")
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|operatorname|mathbf)\s*\{([^{}]*)\}")
+
+
+def clean(s: str) -> str:
+    s = str(s).strip()
+    while True:
+        inner = last_boxed(s) if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}") else None
+        if inner is None:
+            break
+        s = inner
+    s = s.replace("−", "-").replace("–", "-").replace("≥", "\\ge ").replace("≤", "\\le ").replace("∞", "\\infty").replace("π", "\\pi")
+    s = s.replace("\\$", "").replace("$", "")
+    s = _SPACES.sub(" ", s)
+    s = re.sub(r"\\[dt]frac", r"\\frac", s)
+    s = re.sub(r"\\geq?(?![a-z])", r"\\ge ", s)
+    s = re.sub(r"\\leq?(?![a-z])", r"\\le ", s)
+    s = s.replace(">=", "\\ge ").replace("<=", "\\le ").replace("\\gt", ">").replace("\\lt", "<")
+    s = re.sub(r"\^\s*\{?\\circ\}?|°|\\circ", "", s)
+    s = re.sub(r"\{,\}", "", s)
+    s = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), s)  # 3,600; not 1,2
+    s = s.replace("\\langle", "(").replace("\\rangle", ")")
+    s = re.sub(r"[\[(]?\s*\\begin\{array\}\{[^{}]*\}([\s\S]*?)\\end\{array\}\s*[\])]?", r"\\begin{pmatrix}\1\\end{pmatrix}", s)
+    s = re.sub(r"\\begin\{[bBvV]?matrix\}", r"\\begin{pmatrix}", s)
+    s = re.sub(r"\\end\{[bBvV]?matrix\}", r"\\end{pmatrix}", s)
+    s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
+    return s
+
+
+# -- numbers written as words or in special notation ---------------------------------------
+
+_ORDINALS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "hundredth": 100, "thousandth": 1000}
+_SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def words_to_number(s: str) -> str:
+    """Number words to digits (`twelve thousand` -> `12000`, `one half` -> `1/2`, `two and a
+    half` -> `5/2`, `minus three` -> `-3`); other text unchanged."""
+    t = s.strip().lower().replace("-", " ") if re.fullmatch(r"[a-z\s\-]+", s.strip().lower()) else s
+    if t is s:
+        return s
+    t = re.sub(r"\s+", " ", t).strip()
+    if t in ("a", "an"):
+        return s
+    neg = t.startswith(("minus ", "negative "))
+    if neg:
+        t = t.split(" ", 1)[1]
+    whole = Fraction(0)
+    m = re.fullmatch(r"(.+?) and (a|an|one) (half|third|quarter)", t)
+    if m:
+        t, frac = m.group(1), Fraction(1, _ORDINALS[m.group(3)])
+        n = _int_words(t)
+        if n is None:
+            return s
+        whole = n + frac
+    else:
+        m = re.fullmatch(r"(\w+) (\w+?)s?", t)
+        if m and m.group(2) in _ORDINALS and (m.group(1) in _SMALL or _int_words(m.group(1)) is not None):
+            num = _SMALL.get(m.group(1)) or _int_words(m.group(1))
+            whole = Fraction(num, _ORDINALS[m.group(2)])
+        else:
+            n = _int_words(t)
+            if n is None:
+                return s
+            whole = Fraction(n)
+    whole = -whole if neg else whole
+    return str(whole.numerator) if whole.denominator == 1 else f"{whole.numerator}/{whole.denominator}"
+
+
+def _int_words(t: str) -> int | None:
+    try:
+        from text_to_num import text2num
+
+        return int(text2num(t, "en"))
+    except Exception:  # noqa: BLE001 - not a number in words
+        return _SMALL.get(t)
+
+
+_SCI = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:[eE]\s*([+-]?\d+)|(?:\\times|\\cdot|\*|x|×)\s*10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?)$")
+_REPEAT = re.compile(r"^(-?)(\d*)\.(\d*)(?:\\overline\{(\d+)\}|\\overline(\d)|\((\d+)\)|\\dot\{(\d)\})$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def special_number(s: str) -> Fraction | None:
+    """Exact value of a plain, separated, scientific or repeating-decimal number; else None."""
+    t = s.replace(" ", "") if not re.search(r"[a-zA-Z]{2}", s) else s
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", t):
+        return Fraction(t)
+    m = _SCI.match(t)
+    if m:
+        return Fraction(m.group(1)) * Fraction(10) ** int(m.group(2) or m.group(3))
+    m = re.fullmatch(r"(-?\d*\.\d*?)(\d+?)\2+(?:\\ldots|\\dots|\.\.\.|…)", t)  # 0.7777..., 0.1666\ldots
+    if m:
+        t = f"{m.group(1)}\\overline{{{m.group(2)}}}"
+    m = _REPEAT.match(t)
+    if m:
+        sign, ip, fixed = m.group(1), m.group(2) or "0", m.group(3)
+        rep = next(g for g in m.groups()[3:] if g)
+        value = Fraction(int(ip)) + (Fraction(int(fixed), 10 ** len(fixed)) if fixed else 0)
+        value += Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed))
+        return -value if sign else value
+    return None
+
+
+# -- units, percent, currency ---------------------------------------------------------------
+
+_UNIT_ALIASES = {
+    "cm": "centimeter", "centimetre": "centimeter", "mm": "millimeter", "millimetre": "millimeter", "m": "meter", "metre": "meter",
+    "km": "kilometer", "kilometre": "kilometer", "in": "inch", "inche": "inch", "ft": "foot", "feet": "foot", "yd": "yard",
+    "mi": "mile", "hr": "hour", "hrs": "hour", "h": "hour", "min": "minute", "s": "second", "sec": "second", "g": "gram", "kg": "kilogram",
+    "mg": "milligram", "lb": "pound", "oz": "ounce", "l": "liter", "litre": "liter", "ml": "milliliter", "millilitre": "milliliter",
+    "deg": "degree", "°": "degree", "mph": "mile/hour", "kph": "kilometer/hour", "km/h": "kilometer/hour", "sq": "square",
+    "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "",
+}
+_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:\\text\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
+_FUNCS = {"sin", "cos", "tan", "log", "ln", "sqrt", "pi", "infty", "frac", "or", "and", "i", "e", "cdot", "times", "exp"}
+
+
+def unit_of(s: str) -> tuple[str, str | None]:
+    """(value, unit): a trailing unit split off (`5\\text{ cm}` -> `5`, `centimeter`); no unit: None."""
+    m = _UNIT.match(s)
+    if not m:
+        return s, None
+    v, raw = m.group("v").strip(), (m.group("t") or m.group("w") or "").strip() + (m.group("p") or "")
+    word = raw.lower().rstrip(".")
+    if not v or not re.search(r"\d", v) or re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", v)):
+        return s, None  # "2x", "3\\pi": not a number with a unit
+    if m.group("w") and (word in _FUNCS or len(word) == 1 and word not in ("m", "h", "s", "g", "l")):
+        return s, None
+    return v, normal_unit(word)
+
+
+def normal_unit(word: str) -> str:
+    parts = []
+    power = re.search(r"(\^\{?(\d)\}?|²|³)$", word)
+    base = word[: power.start()].strip() if power else word
+    base = re.sub(r"\s+per\s+", "/", base)
+    for w in re.split(r"\s+|(?=/)|(?<=/)", base):
+        if not w:
+            continue
+        if w not in _UNIT_ALIASES and w.endswith("s") and not w.endswith("ss") and (len(w) > 3 or w[:-1] in _UNIT_ALIASES):
+            w = w[:-1]  # plural
+        parts.append(_UNIT_ALIASES.get(w, w))
+    unit = " ".join(p for p in parts if p).replace(" / ", "/")
+    if power:
+        unit = f"{unit}^{power.group(2) or {'²': 2, '³': 3}[power.group(1)]}"
+    if unit.startswith("square "):
+        unit = unit[len("square "):] + "^2"
+    if unit.startswith("cubic "):
+        unit = unit[len("cubic "):] + "^3"
+    return unit
+
+
+def strip_marks(s: str) -> tuple[str, bool]:
+    """(value, percent): currency signs and words, `\\%`/`percent` removed."""
+    pct = bool(re.search(r"\\?%|\bpercent\b|\bper cent\b", s))
+    s = re.sub(r"\\?%|\bpercent\b|\bper cent\b", "", s)
+    s = re.sub(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", "", s.strip()).strip()
+    return s, pct
+
+
+# -- shapes -----------------------------------------------------------------------------------
+
+_CHOICE = re.compile(r"^\(?([A-E])\)?$")
+_CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:option|choice|answer)\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
+
+
+def split_top(s: str, seps=(",",)) -> list[str]:
+    """Split at separators outside brackets."""
+    out, depth, cur, i = [], 0, "", 0
+    while i < len(s):
+        c = s[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        if depth == 0 and any(s.startswith(sep, i) for sep in seps):
+            sep = next(sep for sep in seps if s.startswith(sep, i))
+            out.append(cur)
+            cur, i = "", i + len(sep)
+            continue
+        cur += c
+        i += 1
+    out.append(cur)
+    return [p.strip() for p in out]
+
+
+def _enclosed(s: str, left: str, right: str) -> bool:
+    """`s` is one bracketed group: `(a, b)` but not `(a)+(b)`."""
+    if not (s.startswith(left) and s.endswith(right)):
+        return False
+    depth = 0
+    for i, c in enumerate(s):
+        depth += 1 if c in "([{" else -1 if c in ")]}" else 0
+        if depth == 0 and i < len(s) - 1:
+            return False
+    return True
+
+
+_LHS = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])+\s*\))\s*=\s*(?!.*=)")
+_REL = re.compile(r"\\ge|\\le|<|>|\\in\b|\\cup|\\neq")
+
+
+def shape(s: str):
+    """A parsed answer: ('choice', L) | ('set', sympy set) | ('tuple', [...]) | ('bag', [...]) | ('scalar', text, unit, pct)."""
+    s = _LHS.sub("", clean(s))
+    whole = _TEXT.fullmatch(s)
+    s = whole.group(1).strip() if whole else s
+    if _CHOICE.match(s.strip("{} ")):
+        return ("choice", _CHOICE.match(s.strip("{} ")).group(1))
+    if re.fullmatch(r"[a-zA-Z\s\-]+", s):
+        s = words_to_number(s)
+    s = re.sub(r"\\text\{\s*(or|and)\s*\}", r" \1 ", s)
+    assigned = _assignments(s)
+    if assigned is not None:
+        return ("tuple", [shape(v) for _, v in assigned], "()")
+    parts = split_top(s, (" or ", " and ", ";", "\\text{ or }", ","))
+    if len(parts) > 1 and not (_enclosed(s, "(", ")") or _enclosed(s, "[", "]") or _enclosed(s, "[", ")") or _enclosed(s, "(", "]")):
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s.replace(" ", "")) and " " not in s:
+            return ("scalar", *_scalar_parts(s))
+        items = [shape(p) for p in parts if p]
+        if all(i[0] == "set" for i in items) and " and " not in s:
+            return ("set", _union([i[1] for i in items]))
+        return ("bag", [x for i in items for x in (i[1] if i[0] == "bag" else [i])])
+    if s.count("\\pm") == 1:  # `\pm 5`, `3 \pm \sqrt{2}`: both values
+        v = re.sub(r"^[a-zA-Z]\s*=\s*", "", s)
+        plus, minus = (re.sub(r"^\s*\\pm\s*", "", v.replace("\\pm", op)) if v.strip().startswith("\\pm") and op == "+" else v.replace("\\pm", op) for op in "+-")
+        return ("bag", [("scalar", *_scalar_parts(plus)), ("scalar", *_scalar_parts(minus))])
+    mixed = s[:1] + s[-1:] in ("(]", "[)") and _enclosed(s, s[0], s[-1])
+    if _REL.search(s) or mixed or ("\\infty" in s and (s[:1] in "([" and s[-1:] in ")]")):
+        found = _as_set(s)
+        if found is not None:
+            return ("set", found)
+    for left, right in (("(", ")"), ("[", "]"), ("\\langle", "\\rangle")):
+        if _enclosed(s, left[0], right[-1]) and len(split_top(s[len(left):-len(right)])) > 1:
+            return ("tuple", [shape(p) for p in split_top(s[len(left):-len(right)])], left + right)
+    for left, right in (("\\{", "\\}"), ("{", "}")):
+        if s.startswith(left) and s.endswith(right) and len(split_top(s[len(left):-len(right)])) > 1:
+            return ("bag", [shape(p) for p in split_top(s[len(left):-len(right)])])
+    return ("scalar", *_scalar_parts(s))
+
+
+def _assignments(s: str) -> list[tuple[str, str]] | None:
+    """`x=4, y=-1` -> [(x, 4), (y, -1)], ordered by variable name (a pair written as assignments)."""
+    parts = split_top(s, (",", ";", " and "))
+    found = [re.fullmatch(r"([a-zA-Z])\s*=\s*([^=]+)", p) for p in parts]
+    if len(parts) < 2 or not all(found) or len({m.group(1) for m in found}) != len(found):
+        return None
+    return sorted((m.group(1), m.group(2)) for m in found)
+
+
+def _scalar_parts(s: str):
+    s = _LHS.sub("", s.strip())
+    s, pct = strip_marks(s)
+    base = re.fullmatch(r"\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?", s.strip())
+    if base and re.search(r"\d", base.group(1)):  # a numeral in another base: its digits, the base as its unit
+        return base.group(1).upper(), f"base {base.group(2)}", pct
+    s, unit = unit_of(s)
+    s = _TEXT.sub(lambda m: m.group(1), s)
+    return words_to_number(s), unit, pct
+
+
+def _union(sets):
+    import sympy
+
+    return sympy.Union(*sets)
+
+
+def _as_set(s: str):
+    """An interval, union or inequality as a sympy set (None when it is not one)."""
+    import sympy
+
+    s = re.sub(r"^[a-zA-Z]\s*\\in\s*", "", s)
+    s = re.sub(r"\\mathbb\{R\}|\\R\b", "(-\\\\infty,\\\\infty)", s)
+    pieces = split_top(s, ("\\cup", " U "))
+    out = []
+    for p in pieces:
+        p = p.strip()
+        m = re.fullmatch(r"([\[(])\s*(.+?)\s*,\s*(.+?)\s*([\])])", p)
+        if m:
+            lo, hi = _endpoint(m.group(2)), _endpoint(m.group(3))
+            if lo is None or hi is None:
+                return None
+            out.append(sympy.Interval(lo, hi, m.group(1) == "(", m.group(4) == ")"))
+            continue
+        rel = _relation(p)
+        if rel is None:
+            return None
+        out.append(rel)
+    return sympy.Union(*out)
+
+
+def _endpoint(t: str):
+    import sympy
+
+    t = t.strip()
+    if t in ("\\infty", "+\\infty", "infty", "oo"):
+        return sympy.oo
+    if t in ("-\\infty", "-infty", "-oo"):
+        return -sympy.oo
+    return value(t)
+
+
+_RELATIONS = {"\\ge": "Ge", "\\le": "Le", ">": "Gt", "<": "Lt", "\\neq": "Ne"}
+
+
+def _relation(p: str):
+    """`x \\ge 8`, `8 \\le x`, `3 < x \\le 5`, `|x| \\le 4`, `x \\neq 0`: the real solution set
+    of one variable (None when it is not such a relation)."""
+    import sympy
+
+    tokens = re.split(r"(\\ge|\\le|\\neq|<|>)", p)
+    if len(tokens) not in (3, 5):
+        return None
+    terms = [value(t.strip()) for t in tokens[::2]]
+    if any(not isinstance(t, sympy.Expr) for t in terms):
+        return None
+    free = set().union(*(t.free_symbols for t in terms))
+    if len(free) != 1:
+        return None
+    x = sympy.Symbol("x", real=True)
+    terms = [t.subs(next(iter(free)), x) for t in terms]
+    rels = [getattr(sympy, _RELATIONS[op])(a, b) for a, op, b in zip(terms, tokens[1::2], terms[1:], strict=False)]
+    if any(isinstance(r, sympy.logic.boolalg.BooleanAtom) for r in rels):
+        return None
+    return sympy.Intersection(*(r.as_set() for r in rels))
+
+
+# -- values -------------------------------------------------------------------------------------
+
+
+def _timeout():
+    return 5 if threading.current_thread() is threading.main_thread() else None
+
+
+def value(text: str):
+    """A scalar answer as an exact sympy expression (decimals as rationals), or None."""
+    import sympy
+    from math_verify import parse
+
+    text = text.strip()
+    special = special_number(text)
+    if special is not None:
+        return sympy.Rational(special.numerator, special.denominator)
+    m = re.fullmatch(r"(-?\d+)\s*(\\frac\{\d+\}\{\d+\}|\d+/\d+)", text)  # a mixed number, 2\frac{1}{2}
+    if m:
+        whole = int(m.group(1))
+        fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2)))
+        return sympy.Rational(whole) + (sympy.Rational(fr.numerator, fr.denominator) * (-1 if whole < 0 or m.group(1).startswith("-") else 1))
+    found = [x for x in parse(f"\\boxed{{{text}}}", parsing_timeout=_timeout()) if not isinstance(x, str)]
+    if not found:
+        return None
+    expr = found[0]
+    if isinstance(expr, sympy.matrices.MatrixExpr):
+        expr = expr.as_explicit()
+    try:
+        if isinstance(expr, sympy.Basic):
+            expr = expr.replace(lambda e: isinstance(e, sympy.Float), lambda f: sympy.Rational(str(f)))
+    except Exception:  # noqa: BLE001 - keep the parsed form
+        pass
+    return expr
+
+
+def same_value(a, b) -> bool:
+    import sympy
+    from math_verify import verify
+
+    if a is None or b is None:
+        return False
+    if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
+        if not (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)) or a.shape != b.shape:
+            return False
+        return all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr) and {x.name for x in a.free_symbols | b.free_symbols} == {"i"}:
+        unit = {x: sympy.I for x in a.free_symbols | b.free_symbols}  # the imaginary unit, written `i`
+        a, b = a.subs(unit), b.subs(unit)
+    try:
+        if isinstance(a, sympy.Basic) and isinstance(b, sympy.Basic) and not a.free_symbols and not b.free_symbols:
+            d = (a - b).doit() if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr) else None
+            if d is not None and d.is_Number:
+                return bool(d == 0)
+            if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
+                da, db = sympy.N(a, 60), sympy.N(b, 60)
+                scale = max(abs(da), abs(db))
+                if scale == 0:
+                    return True
+                return bool(abs(sympy.N(a - b, 60)) <= scale * sympy.Rational(1, 10**40))
+    except Exception:  # noqa: BLE001 - fall through to math-verify
+        pass
+    return bool(verify(a, b, timeout_seconds=_timeout()))
+
+
+def same_scalar(g, p) -> bool:
+    (_, gt, gu, gpct), (_, pt, pu, ppct) = g, p
+    if gu and pu and gu != pu:
+        return False
+    if gt.strip().lower() == pt.strip().lower():
+        return True
+    gv, pv = value(gt), value(pt)
+    if same_value(gv, pv):
+        return True
+    if gpct != ppct and gv is not None and pv is not None:  # 40\% vs 0.4
+        import sympy
+
+        try:
+            return same_value(gv / 100, pv) if gpct else same_value(gv, pv / 100)
+        except (TypeError, sympy.SympifyError):
+            return False
+    return False
+
+
+def same(g, p) -> bool:
+    """Two shapes are the same answer."""
+    import sympy
+
+    kg, kp = g[0], p[0]
+    if kg == "choice" or kp == "choice":
+        if kg == kp:
+            return g[1] == p[1]
+        other = p if kg == "choice" else g
+        m = _CHOICE_PRED.match(other[1]) if other[0] == "scalar" else None
+        return bool(m) and m.group(1) == (g[1] if kg == "choice" else p[1])
+    if kg == "bag" and kp != "bag":
+        return len(g[1]) == 1 and same(g[1][0], p)
+    if kp == "bag" and kg != "bag":
+        return len(p[1]) == 1 and same(g, p[1][0])
+    if kg == "bag":
+        return _matched(g[1], p[1])
+    if "set" in (kg, kp):
+        sg, sp = _to_set(g), _to_set(p)
+        if sg is None or sp is None:
+            return False
+        try:
+            return bool(sympy.simplify(sympy.Eq(sg, sp))) if sg != sp else True
+        except Exception:  # noqa: BLE001
+            return sg == sp
+    if {kg, kp} == {"tuple", "scalar"}:  # a vector written as a tuple and as a column/row matrix
+        t, m = (g, p) if kg == "tuple" else (p, g)
+        v = value(m[1])
+        import sympy as sp
+
+        return isinstance(v, sp.MatrixBase) and 1 in v.shape and len(v) == len(t[1]) and all(
+            i[0] == "scalar" and same_value(value(i[1]), x) for i, x in zip(t[1], v, strict=True)
+        )
+    if kg == "tuple" and kp == "tuple":
+        return len(g[1]) == len(p[1]) and all(same(a, b) for a, b in zip(g[1], p[1], strict=True))
+    if kg == "scalar" and kp == "scalar":
+        return same_scalar(g, p)
+    return False
+
+
+def _to_set(x):
+    import sympy
+
+    if x[0] == "set":
+        return x[1]
+    if x[0] == "tuple" and len(x[1]) == 2 and x[2] in ("()", "[]") and all(i[0] == "scalar" for i in x[1]):
+        lo, hi = (_endpoint(i[1]) for i in x[1])
+        if lo is None or hi is None:
+            return None
+        return sympy.Interval(lo, hi, x[2] == "()", x[2] == "()")
+    if x[0] == "scalar":
+        v = value(x[1])
+        return sympy.FiniteSet(v) if v is not None else None
+    return None
+
+
+def _matched(a: list, b: list) -> bool:
+    """Unordered lists: a one-to-one matching of equal items."""
+    if len(a) != len(b):
+        return False
+    left = list(b)
+    for x in a:
+        hit = next((j for j, y in enumerate(left) if same(x, y)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return True
+
+
+def same_equation(a: str, b: str) -> bool:
+    """`2x + 3y = 6` and `y = -\\frac{2}{3}x + 2`: the same equation, rearranged or scaled."""
+    import sympy
+
+    sides = [[value(x.strip()) for x in e.split("=")] for e in (a, b)]
+    if any(v is None or not isinstance(v, sympy.Expr) for pair in sides for v in pair):
+        return False
+    ea, eb = (sympy.expand(lhs - rhs) for lhs, rhs in sides)
+    if not ea.free_symbols or not eb.free_symbols or eb == 0:
+        return False
+    ratio = sympy.simplify(ea / eb)
+    return bool(ratio.is_number and ratio != 0)
+
+
+def grade(gold: str, pred: str) -> bool:
+    """Whether the final answer `pred` equals the reference `gold`."""
+    g, p = clean(gold), clean(pred)
+    if g == p and g:
+        return True
+    try:
+        if g.count("=") == 1 and p.count("=") == 1 and same_equation(g, p):
+            return True
+        return same(shape(g), shape(p))
+    except Exception:  # noqa: BLE001 - an answer the shapes cannot read: math-verify alone decides
+        from math_verify import parse, verify
+
+        gp, pp = parse(f"\\boxed{{{g}}}", parsing_timeout=_timeout()), parse(f"\\boxed{{{p}}}", parsing_timeout=_timeout())
+        return bool(gp and pp and verify(gp, pp, timeout_seconds=_timeout()))
