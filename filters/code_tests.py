@@ -2,9 +2,10 @@
 
 `judge(prompts, completions, test=None, entry_point=None)` returns one `(score, reason)` per
 row: `(1.0, None)` when every test passed; `(0.0, reason)` with reason `tests_failed`,
-`timeout`, `no_code`, `unsafe: <what was refused>` or `error: <short>`; `(None,
-"unverifiable")` when the row has no `test`. `filters.verify.get_verifier("code_tests")` wraps
-it into a TRL reward function.
+`timeout`, `no_code`, `output_limit` (the code wrote more than DATAGEN_SANDBOX_OUTPUT_BYTES
+to stdout or stderr; `output_limit: tests`: the tests did), `unsafe: <what was refused>` or
+`error: <short>`; `(None, "unverifiable")` when the row has no `test`.
+`filters.verify.get_verifier("code_tests")` wraps it into a TRL reward function.
 
 Code is the last ```python fenced block of the completion (the last message's content for
 conversational completions), else the last fenced block of any language, else the whole text
@@ -31,7 +32,7 @@ from filters.sandbox import Job, Result, run_many
 from filters.verify import completion_text
 
 NAME = "code_tests"
-VERSION = "1"
+VERSION = "2"  # 2: output over the sandbox cap fails (`output_limit`)
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 _PYTHON = {"python", "py", "python3", "py3"}
@@ -78,6 +79,8 @@ def _reason(r: Result) -> str | None:
     kind, _, text = (r.detail or "error").partition(": ")
     if kind in ("tests_failed", "unsafe"):
         return kind if kind == "tests_failed" else f"unsafe: {text}"
+    if kind == "output_limit":
+        return r.detail
     short = {"exited_early": "exited early", "memory": "memory", "no_function": text, "syntax": f"syntax: {text}"}
     return f"error: {short.get(kind, text or kind)}"[:200]
 

@@ -48,7 +48,7 @@ def test_humaneval_canonical_pass_and_wrong_variants_fail(humaneval):
 
 def test_trl_reward_signature_with_conversations():
     verifier = get_verifier("code_tests")
-    assert (verifier.name, verifier.version) == (NAME, VERSION) == ("code_tests", "1")
+    assert (verifier.name, verifier.version) == (NAME, VERSION) == ("code_tests", "2")
     good = [{"role": "assistant", "content": "```python\ndef add(a, b):\n    return a + b\n```"}]
     bad = [
         {"role": "user", "content": "hi"},
@@ -98,6 +98,7 @@ def test_reject_reasons(monkeypatch):
         "error: the code defines no 'f'": "def g(x):\n    return x\n",
         "unsafe: returned __main__.X": "class X(int):\n    pass\ndef f(x):\n    return X(1)\n",
         "error: syntax: expected ':' (line 1)": "```python\ndef f(x) return x\n```",
+        "output_limit": "print('x' * (100 << 20))\ndef f(x):\n    return x\n",  # right, after a flood
     }
     out = judge([None] * len(rows), list(rows.values()), test=[check] * len(rows), entry_point=["f"] * len(rows))
     assert [reason for _, reason in out] == list(rows)

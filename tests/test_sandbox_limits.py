@@ -116,10 +116,45 @@ def test_huge_output_is_capped():
         "import sys\ndef f(x):\n    while True:\n        sys.stdout.write('x' * 65536)\n        sys.stderr.write('y' * 65536)\n"
     )
     r = run_tests(code, CHECK, "f", SHORT)
-    not_passed(r, "timeout")
-    assert r.truncated and len(r.stdout) == len(r.stderr) == SHORT.output_bytes
+    not_passed(r, "failed", "output_limit")
+    assert r.truncated and max(len(r.stdout), len(r.stderr)) == SHORT.output_bytes >= min(len(r.stdout), len(r.stderr))
+    assert r.wall_s < SHORT.timeout / 2  # killed at the cap, not at the timeout
     r = run_program("print('z' * 50_000_000)", SHORT)
+    not_passed(r, "failed", "output_limit")
     assert r.truncated and r.stdout == "z" * SHORT.output_bytes
+
+
+@pytest.mark.parametrize("who", ["candidate", "candidate_stderr", "tests", "program"])
+def test_output_over_the_cap_fails_fast_and_is_not_buffered(who):
+    """100 MiB of output and then a correct function: fails, killed early, the host keeps <= cap."""
+    import tracemalloc
+
+    flood, good = "import sys\nsys.%s.write('x' * (100 << 20))\n", "def f(x):\n    return x + 1\n"
+    tracemalloc.start()
+    try:
+        if who == "program":
+            r = run_program(flood % "stdout", LIM)
+        elif who == "tests":
+            r = run_tests(good, (flood % "stdout") + CHECK, "f", LIM)
+        else:
+            r = run_tests((flood % ("stderr" if who.endswith("stderr") else "stdout")) + good, CHECK, "f", LIM)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status == "failed" and r.detail == ("output_limit: tests" if who == "tests" else "output_limit"), r
+    assert max(len(r.stdout), len(r.stderr), len(r.test_output)) == LIM.output_bytes
+    assert r.wall_s < 2 and peak < 4 << 20, (r.wall_s, peak)  # bytes: 100 MiB was never held by the host
+
+
+def test_output_up_to_the_cap_passes():
+    cap = LIM.output_bytes
+    code = f"import sys\nsys.stdout.write('x' * {cap})\nsys.stderr.write('y' * {cap})\ndef f(x):\n    return x + 1\n"
+    r = run_tests(code, f"print('t' * {cap - 1})\n" + CHECK, "f", LIM)
+    assert r.passed and not r.truncated and (r.stdout, r.stderr) == ("x" * cap, "y" * cap), r
+    assert r.test_output == "t" * (cap - 1) + "\n"
+    r = run_program(f"print('z' * {cap - 1})", LIM)
+    assert r.passed and r.stdout == "z" * (cap - 1) + "\n", r
+    not_passed(run_program(f"print('z' * {cap})", LIM), "failed", "output_limit")  # one byte over: the newline
 
 
 def test_disk_use_is_bounded(mode):

@@ -19,7 +19,12 @@ Layers, each run (`layers()` says which are active on this machine):
   or thread at all). The stdlib is reached through a directory fd opened before the drop
   (/proc/self/fd/N), as it may live under a 0700 /root.
 - rlimits (soft = hard): CPU seconds, address space, file size, processes, open files, no core.
-- Output: stdout/stderr are pipes read with a cap; the rest is read and dropped.
+- Output: stdout/stderr are pipes read with a cap (`Limits.output_bytes` per stream). A
+  program or candidate that writes more fails as `output_limit`: reading stops there and the
+  run is killed at once, so a flood costs the host neither memory nor time. The tests'
+  process (stdout+stderr) has the same cap and fails as `output_limit: tests`: the
+  candidate's return values reach what it prints, and tests that print that much fail every
+  candidate, which that reason makes visible. Report pipes keep 64 KiB and drop the rest.
 - Audit hook (PEP 578, installed before any untrusted code): refuses process creation and
   signals (`os.system/exec/spawn/posix_spawn/fork/forkpty/kill`, `subprocess.Popen`), sockets
   and network modules' events, `ctypes`, importing `ctypes`/`_posixsubprocess`/test-C-API

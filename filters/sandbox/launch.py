@@ -1,8 +1,8 @@
 """Starting and tearing down one run's sandboxed processes: `_Run` launches guests
 (`python -I -S -B` under the unshare prefix, scrubbed env, own session, scratch cwd, the
 compiled guest and its config on stdin), `_Sink`/`_pump` read their pipes with a cap until
-EOF or a deadline, and `_Run.close()` kills each process group, sweeps a run's uids and
-removes its pipes, scratch dirs and uids.
+EOF, a deadline or a limited pipe going over its cap, and `_Run.close()` kills each process
+group, sweeps a run's uids and removes its pipes, scratch dirs and uids.
 
 Does NOT cover: what a run's verdict is, or running tests (`runner`); what the child does
 once started (`guest/`); which layers exist (`host`).
@@ -22,9 +22,16 @@ _BOOT = "import marshal,sys;exec(marshal.load(sys.stdin.buffer))"  # the guest c
 
 
 class _Sink:
-    def __init__(self, fd: int, cap: int, required: bool = True) -> None:
-        self.fd, self.cap, self.required = fd, cap, required
+    """One pipe; keeps at most `cap` bytes and drops the rest, or, with `limit` (the detail the
+    run then fails with), is `over` once past the cap: `_pump` stops and the run is killed."""
+
+    def __init__(self, fd: int, cap: int, required: bool = True, limit: str | None = None) -> None:
+        self.fd, self.cap, self.required, self.limit = fd, cap, required, limit
         self.data, self.dropped, self.eof = bytearray(), 0, False
+
+    @property
+    def over(self) -> str | None:
+        return self.limit if self.limit and self.dropped else None
 
     def feed(self, chunk: bytes) -> None:
         room = self.cap - len(self.data)
@@ -36,14 +43,15 @@ class _Sink:
 
 
 def _pump(sinks: list[_Sink], deadline: float) -> bool:
-    """Read every sink until each required one is at EOF; True if the deadline came first."""
+    """Read every sink until each required one is at EOF or one is `over` its cap; True if
+    the deadline came first."""
     import selectors
 
     with selectors.DefaultSelector() as sel:
         for s in sinks:
             if not s.eof:
                 sel.register(s.fd, selectors.EVENT_READ, s)
-        while any(s.required and not s.eof for s in sinks):
+        while any(s.required and not s.eof for s in sinks) and not any(s.over for s in sinks):
             left = deadline - time.monotonic()
             if left <= 0:
                 return True

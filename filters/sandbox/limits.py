@@ -18,11 +18,12 @@ STATUSES = ("passed", "failed", "timeout", "error")
 @dataclass(frozen=True)
 class Limits:
     """Per-run limits; `from_env()` reads DATAGEN_SANDBOX_TIMEOUT (wall s, default 10),
-    _MEMORY_MB (address space per process, 1024), _OUTPUT_BYTES (kept per stream, 65536),
-    _FILE_MB (largest file written, 16), _NPROC (processes+threads of the run's uid, 1) and
-    _NOFILE (open files, 64). DATAGEN_SANDBOX_NETNS=0 / _PRIVDROP=0 turn those layers off,
-    _DIR sets where scratch dirs go, _UID_BASE the first uid of the per-run range, _WORKERS
-    the default parallelism of `run_many` (2 x CPUs)."""
+    _MEMORY_MB (address space per process, 1024), _OUTPUT_BYTES (most output per stream, 65536;
+    more fails the run as `output_limit`), _FILE_MB (largest file written, 16), _NPROC
+    (processes+threads of the run's uid, 1) and _NOFILE (open files, 64).
+    DATAGEN_SANDBOX_NETNS=0 / _PRIVDROP=0 turn those layers off, _DIR sets where scratch dirs
+    go, _UID_BASE the first uid of the per-run range, _WORKERS the default parallelism of
+    `run_many` (2 x CPUs)."""
 
     timeout: float = 10.0
     memory_mb: int = 1024
@@ -56,7 +57,8 @@ class Limits:
 @dataclass
 class Result:
     """One run. `detail`: why it did not pass, e.g. `tests_failed: ...`, `exited_early: ...`,
-    `unsafe: socket.__new__`, `memory`, `error: NameError: ...`, `killed: SIGXFSZ`, `timeout`."""
+    `unsafe: socket.__new__`, `memory`, `error: NameError: ...`, `killed: SIGXFSZ`, `timeout`,
+    `output_limit` (`output_limit: tests`: the tests' process)."""
 
     status: str
     detail: str | None = None
@@ -64,7 +66,7 @@ class Result:
     stdout: str = ""
     stderr: str = ""
     wall_s: float = 0.0
-    truncated: bool = False  # some stdout/stderr was dropped
+    truncated: bool = False  # some stdout/stderr was over the cap and dropped
     violations: list[str] = field(default_factory=list)
     test_output: str = ""  # stdout+stderr of the tests' process
 

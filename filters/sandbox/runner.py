@@ -1,7 +1,7 @@
 """The public entry points: `run_program` (one program), `run_tests` (a candidate process and
 a judge process wired by pipes, success only by the judge's nonce), `run_many` (jobs on a
-thread pool, results in order), and how a run's reports, exit codes and timeout become a
-`Result`.
+thread pool, results in order), and how a run's reports, exit codes, timeout and output
+over the cap (`output_limit`) become a `Result`.
 
 Does NOT cover: launching, reading or killing processes (`launch`) or what the candidate and
 judge processes do inside (`guest/roles.py`).
@@ -42,13 +42,17 @@ def _verdict(report: str, nonce: str | None, rc: int | None, cand_rc: int | None
     return ("failed" if kind in _FAILED_KINDS else "error"), detail
 
 
-def _finish(run: _Run, t0: float, timed_out: bool, out: _Sink, err: _Sink, reports: list[_Sink], verdict) -> Result:
+def _finish(run: _Run, t0: float, timed_out: bool, out: _Sink, err: _Sink, reports: list[_Sink], verdict,
+            jout: _Sink | None = None) -> Result:  # fmt: skip
     run.close()
     violations = [ln[2:] for s in reports for ln in s.text().splitlines() if ln.startswith("V ")]
+    over = next((s.over for s in (out, err, jout) if s is not None and s.over), None)
     if timed_out:
         status, detail = "timeout", "timeout"
     elif violations:
         status, detail = "failed", f"unsafe: {violations[0]}"
+    elif over:
+        status, detail = "failed", over
     else:
         status, detail = verdict()
     return Result(status, detail, run.procs[0].returncode, out.text(), err.text(), round(time.monotonic() - t0, 4),
@@ -56,13 +60,15 @@ def _finish(run: _Run, t0: float, timed_out: bool, out: _Sink, err: _Sink, repor
 
 
 def run_program(code: str, limits: Limits | None = None) -> Result:
-    """Run `code` as a program: passed when it exits 0 with nothing refused."""
+    """Run `code` as a program: passed when it exits 0 with nothing refused and its output
+    within the cap."""
     limits = limits or Limits.from_env()
     t0 = time.monotonic()
     run = _Run(limits)
     try:
         p, rep = run.start({"role": "program", "code": code}, ())
-        out, err = _Sink(p.stdout.fileno(), limits.output_bytes), _Sink(p.stderr.fileno(), limits.output_bytes)
+        cap = limits.output_bytes
+        out, err = _Sink(p.stdout.fileno(), cap, limit="output_limit"), _Sink(p.stderr.fileno(), cap, limit="output_limit")
         reps = [_Sink(rep, 1 << 16)]
         timed_out = _pump([out, err, *reps], t0 + limits.timeout)
     except BaseException:
@@ -86,16 +92,17 @@ def run_tests(code: str, test: str, entry_point: str | None = None, limits: Limi
         judge, judge_rep = run.start({"role": "tests", "test": test, "entry_point": entry_point, "nonce": nonce,
                                       "rfd": resp_r, "wfd": req_w}, (resp_r, req_w), merge_stderr=True)  # fmt: skip
         out, err = (
-            _Sink(cand.stdout.fileno(), limits.output_bytes, False),
-            _Sink(cand.stderr.fileno(), limits.output_bytes, False),
+            _Sink(cand.stdout.fileno(), limits.output_bytes, False, "output_limit"),
+            _Sink(cand.stderr.fileno(), limits.output_bytes, False, "output_limit"),
         )
         jout, reps = (
-            _Sink(judge.stdout.fileno(), limits.output_bytes),
+            _Sink(judge.stdout.fileno(), limits.output_bytes, limit="output_limit: tests"),
             [_Sink(judge_rep, 1 << 16), _Sink(cand_rep, 1 << 16, False)],
         )
         deadline = t0 + limits.timeout
         timed_out = _pump([out, err, jout, *reps], deadline)
-        if not timed_out:  # the judge is done; the candidate exits once its request pipe closes
+        if not timed_out and not any(s.over for s in (out, err, jout)):
+            # the judge is done; the candidate exits once its request pipe closes
             for s in (out, err, reps[1]):
                 s.required = True
             _pump([out, err, reps[1]], min(deadline, time.monotonic() + _GRACE_S))
@@ -103,7 +110,7 @@ def run_tests(code: str, test: str, entry_point: str | None = None, limits: Limi
         run.close()
         raise
     res = _finish(run, t0, timed_out, out, err, reps,
-                  lambda: _verdict(reps[0].text(), nonce, judge.returncode, cand.returncode))  # fmt: skip
+                  lambda: _verdict(reps[0].text(), nonce, judge.returncode, cand.returncode), jout)  # fmt: skip
     res.test_output = jout.text()
     return res
 
