@@ -122,8 +122,18 @@ def clean(s: str) -> str:
     s = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), s)  # 3,600; not 1,2
     s = s.replace("\\langle", "(").replace("\\rangle", ")")
     s = re.sub(r"[\[(]?\s*\\begin\{array\}\{[^{}]*\}([\s\S]*?)\\end\{array\}\s*[\])]?", r"\\begin{pmatrix}\1\\end{pmatrix}", s)
-    s = re.sub(r"\\begin\{[bBvV]?matrix\}", r"\\begin{pmatrix}", s)
-    s = re.sub(r"\\end\{[bBvV]?matrix\}", r"\\end{pmatrix}", s)
+    s = re.sub(r"\\begin\{[bB]?matrix\}", r"\\begin{pmatrix}", s)  # not vmatrix: a determinant
+    s = re.sub(r"\\end\{[bB]?matrix\}", r"\\end{pmatrix}", s)
+    s = re.sub(r"\\text\{\s*(infinity|inf)\s*\}|\b(?<!\\)(infinity|inf)\b", r"\\infty", s)
+    s = re.sub(r"^(?:\\mathbb\{R\}|\\R|\\text\{\s*all real numbers\s*\}|all real numbers)$", r"(-\\infty,\\infty)", s)
+    s = re.sub(r"^(?:\\varnothing|\\emptyset|\\\{\s*\\\}|\\text\{\s*no solutions?\s*\}|no solutions?)$", r"\\emptyset", s)
+    s = re.sub(r"^\*\*(.+)\*\*$", r"\1", s)  # markdown bold
+    s = re.sub(r"^(\d+)\s*\^?\{?\\?(?:text\{)?(?:st|nd|rd|th)\}?\}?$", r"\1", s)  # an ordinal, 2nd
+    s = re.sub(r"^0b([01]+)$", r"\1_2", s)
+    s = re.sub(r"^0x([0-9a-fA-F]+)$", lambda m: m.group(1).upper() + "_16", s)
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(?:\\text\{\s*)?(thousand|million|billion|trillion)\}?", s)
+    if m:
+        s = str(Fraction(m.group(1)) * 10 ** {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}[m.group(2)])
     s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
     return s
 
@@ -255,9 +265,12 @@ def normal_unit(word: str) -> str:
     return unit
 
 
-def strip_marks(s: str) -> tuple[str, bool]:
-    """(value, percent): currency signs and words, `\\%`/`percent` removed."""
+def strip_marks(s: str) -> tuple[str, bool | None]:
+    """(value, percent): currency signs and words, `\\%`/`percent` removed; percent is True
+    for a percentage, None for an amount of money, else False."""
     pct = bool(re.search(r"\\?%|\bpercent\b|\bper cent\b", s))
+    if re.search(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", s.strip()):
+        pct = None
     s = re.sub(r"\\?%|\bpercent\b|\bper cent\b", "", s)
     s = re.sub(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", "", s.strip()).strip()
     return s, pct
@@ -265,7 +278,7 @@ def strip_marks(s: str) -> tuple[str, bool]:
 
 # -- shapes -----------------------------------------------------------------------------------
 
-_CHOICE = re.compile(r"^\(?([A-E])\)?$")
+_CHOICE = re.compile(r"^[(\[]?([A-Ea-e])[)\]]?$")
 _CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:option|choice|answer)\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
 
 
@@ -311,7 +324,7 @@ def shape(s: str):
     whole = _TEXT.fullmatch(s)
     s = whole.group(1).strip() if whole else s
     if _CHOICE.match(s.strip("{} ")):
-        return ("choice", _CHOICE.match(s.strip("{} ")).group(1))
+        return ("choice", _CHOICE.match(s.strip("{} ")).group(1).upper())
     if re.fullmatch(r"[a-zA-Z\s\-]+", s):
         s = words_to_number(s)
     s = re.sub(r"\\text\{\s*(or|and)\s*\}", r" \1 ", s)
@@ -359,6 +372,14 @@ def _scalar_parts(s: str):
     base = re.fullmatch(r"\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?", s.strip())
     if base and re.search(r"\d", base.group(1)):  # a numeral in another base: its digits, the base as its unit
         return base.group(1).upper(), f"base {base.group(2)}", pct
+    clock = re.fullmatch(r"(\d{1,2}):(\d{2})\s*(?:\\text\{\s*)?([AaPp]\.?[Mm]\.?)?\}?", s.strip())
+    if clock:  # a time of day: 2:30 PM = 14:30 (not a ratio to reduce)
+        h, mnt, half = int(clock.group(1)), clock.group(2), (clock.group(3) or "").lower().replace(".", "")
+        h = h % 12 + (12 if half == "pm" else 0) if half else h
+        return f"{h}:{mnt}", "clock", pct
+    ratio = re.fullmatch(r"(\d+)\s*:\s*(\d+)", s.strip())
+    if ratio:
+        return f"{ratio.group(1)}/{ratio.group(2)}", "ratio", pct
     s, unit = unit_of(s)
     s = _TEXT.sub(lambda m: m.group(1), s)
     return words_to_number(s), unit, pct
@@ -503,11 +524,13 @@ def same_scalar(g, p) -> bool:
     gv, pv = value(gt), value(pt)
     if same_value(gv, pv):
         return True
+    if None in (gpct, ppct) and True in (gpct, ppct):  # \$25 is not 25\%
+        return False
     if gpct != ppct and gv is not None and pv is not None:  # 40\% vs 0.4
         import sympy
 
         try:
-            return same_value(gv / 100, pv) if gpct else same_value(gv, pv / 100)
+            return same_value(gv / 100, pv) if gpct is True else same_value(gv, pv / 100) if ppct is True else False
         except (TypeError, sympy.SympifyError):
             return False
     return False

@@ -1,12 +1,13 @@
 """Math grader accuracy on the hand-written sets in tests/data/math_grader/ (gold/prediction
-pairs labelled by a careful competition grader's conventions; `tune` is what the grader was
-developed against, `heldout` was never looked at while tuning).
+pairs labelled by a careful competition grader's conventions, four splits each written without
+sight of the grader; the grader was mended on each split's errors after its first measurement,
+which the README reports).
 
 For each split and each grader (`math_answer`, math-verify alone) it reports accuracy with the
 prediction as the end of a solution in `\\boxed{}`, as the bare answer, and on the unboxed
 model responses (`completion` rows).
 
-    python -m tests.benchmarks.bench_math_grader [--split tune|heldout|both] [--errors]
+    python -m tests.benchmarks.bench_math_grader [--split tune|heldout|test|test2|all] [--errors]
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ def evaluate(split: str, verifier_name: str = "math_answer") -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="both", choices=["tune", "heldout", "both"])
+    ap.add_argument("--split", default="all", choices=["tune", "heldout", "test", "test2", "all"])
     ap.add_argument("--errors", action="store_true", help="list the misjudged rows")
     args = ap.parse_args()
-    for split in (["tune", "heldout"] if args.split == "both" else [args.split]):
+    for split in (["tune", "heldout", "test", "test2"] if args.split == "all" else [args.split]):
         for name in ("math_answer", "math_verify"):
             res = evaluate(split, name)
             print(json.dumps({"split": split, "verifier": name, **{f: {k: v for k, v in r.items() if k != "errors"} for f, r in res.items()}}))
