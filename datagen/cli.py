@@ -243,7 +243,7 @@ def decontaminate(
     benchmark: list[str] = typer.Option(..., "--benchmark", help="gsm8k, math500, ... | a domain (math, code, instruction, knowledge, all) | a path (repeatable)"),
     out: str = OutOpt,
     report: Path | None = typer.Option(None, "--report", help="write the contamination report (per benchmark, per flagged row) to this .json"),
-    methods: str = typer.Option("ngram,embedding,answer,skeleton", "--methods", help="comma list of ngram, embedding, answer, skeleton, judge"),
+    methods: str = typer.Option("ngram,embedding,answer,numbers,examples,skeleton", "--methods", help="comma list of ngram, embedding, answer, numbers, examples, skeleton, judge"),
     text_column: str = typer.Option("question", "--text-column", help="the text to check (a messages column: its last message)"),
     answer_column: str | None = typer.Option("answer", "--answer-column", help="the reference answer column, for answer match ('' for none)"),
     action: str = typer.Option("reject", "--action", help="reject | flag (keep rows, add a `contamination` column)"),

@@ -9,8 +9,8 @@ method fires:
 - `embedding`: cosine to the nearest item >= `embedding_threshold` - paraphrases;
 ngram and embedding matches are vetoed when the two are different problems however alike the
 wording (the llm-decontaminator criterion): both have short final answers and they differ, or
-both have >= 2 numbers and share under `numbers_veto` of them (the smaller set; a problem
-with its numbers changed is a new problem);
+both have numbers and share under `numbers_veto` of the smaller set (a problem with a
+quantity changed is a new problem);
 - `answer`: among the `top_k` nearest items with cosine >= `answer_similarity` (and the best
   n-gram and skeleton items), one with the same final answer (filters/answer_match.py) and
   the same numbers (overlap of the number sets >= `answer_numbers`) - rephrasings and
@@ -48,6 +48,13 @@ from filters.text import text_expr
 DECONTAM_VERSION = "1"
 STOPWORDS = ["the", "of", "and", "a", "an", "is", "are", "in", "to", "what", "how", "many", "if", "for", "with", "that",
              "each", "has", "have", "find", "let", "be", "by", "on", "at", "from", "it", "this", "there", "which", "does", "much"]
+
+
+def digits(texts: list[str]) -> list[str]:
+    """Number words as digits ("forty-two eggs" -> "42 eggs"; text2num, English rules)."""
+    from text_to_num import alpha2digit
+
+    return [alpha2digit(t, "en") if t else t for t in texts]
 
 
 def non_english(texts) -> np.ndarray:
@@ -162,31 +169,47 @@ class Decontaminate:
         df = ds.to_polars() if hasattr(ds, "to_polars") else ds
         texts = df.select(text_expr(df, s.column, f"{self.field}.column").fill_null("")).to_series().to_list()
         answers: list[str | None] = [None] * len(df)
-        if s.answer_column:
-            if s.answer_column in df.columns:
-                answers = df.select(text_expr(df, s.answer_column, f"{self.field}.answer_column")).to_series().to_list()
-            elif "answer" in s.methods:
-                raise UserError(f"{self.field}.answer_column: no column {s.answer_column!r} (columns: {', '.join(df.columns)}); set it, or drop 'answer' from methods")
+        skipped: dict[str, str] = {}
+        if s.answer_column and s.answer_column in df.columns:
+            answers = df.select(text_expr(df, s.answer_column, f"{self.field}.answer_column")).to_series().to_list()
+        elif "answer" in s.methods:  # the default runs on any text: a method that cannot apply is skipped and named
+            skipped["answer"] = f"no answer column {s.answer_column!r}" if s.answer_column else "answer_column is null"
+            logging.getLogger("datagen").warning("decontaminate: 'answer' skipped: %s (columns: %s)", skipped["answer"], ", ".join(df.columns))
+        if skipped and not set(s.methods) - set(skipped):
+            raise UserError(f"{self.field}.answer_column: {skipped['answer']} (columns: {', '.join(df.columns)}), and no other method is on; set it, or add methods")
         bench, ids, questions, ref_answers = self.reference()
-        n, methods = len(texts), set(s.methods)
+        n, methods = len(texts), set(s.methods) - set(skipped)
         item = {m: np.full(n, -1, np.int64) for m in ORDER}
         score = {m: np.full(n, np.nan) for m in ORDER}
         fired = {m: np.zeros(n, bool) for m in ORDER}
         foreign = non_english(texts)
         if not questions:  # every benchmark was only implied by a domain and none could be loaded
             methods = set()
-        numbers = (token_lists(texts, "numbers"), token_lists(questions, "numbers"))  # rows', items' numbers, read once
+        numbers = (token_lists(digits(texts), "numbers"), token_lists(digits(questions), "numbers"))  # number words as digits, read once
+
+        examples = None
+        if "examples" in methods or s.examples_veto:
+            from filters.doctest_pairs import examples as read_examples
+
+            examples = (read_examples(texts), read_examples(questions))
 
         def differ(items: np.ndarray) -> np.ndarray:
             """A different problem, however alike the words: both sides have short final answers
-            and they differ, or both have >= 2 numbers and share too few of them."""
+            and they differ, or both have numbers and under `numbers_veto` of the smaller set is
+            shared (default 1.0: a copy, a rephrasing and a translation keep every number, an
+            appended solution or a terse core only adds or drops some; a changed quantity is a
+            new problem)."""
             ok = np.flatnonzero(items >= 0)
             same = np.full(n, np.nan)
             same[ok] = same_answers([answers[j] for j in ok], [ref_answers[i] for i in items[ok]])
             out = same == 0.0
             if s.numbers_veto is not None and len(ok):
-                shared = pair_overlap(*numbers, ok, items[ok], by="min", min_tokens=2)
+                shared = pair_overlap(*numbers, ok, items[ok], by="min", min_tokens=1)
                 out[ok] |= np.nan_to_num(shared, nan=1.0) < s.numbers_veto
+            if examples is not None and s.examples_veto:  # a coding task that answers the same call otherwise
+                from filters.doctest_pairs import compare
+
+                out[ok] |= [compare(examples[0][j], examples[1][i])[1] > 0 for j, i in zip(ok, items[ok], strict=True)]
             return out
 
         if "ngram" in methods:
@@ -202,11 +225,15 @@ class Decontaminate:
             enough = np.minimum(row_grams, item_grams[np.maximum(sk_item, 0)]) >= s.skeleton_min_grams  # both sides specific enough
             fired["skeleton"] = (sk_score >= s.skeleton_threshold) & enough & ~differ(sk_item)
         sims = idx = None
-        if methods & {"embedding", "answer", "judge"}:
+        if methods & {"embedding", "answer", "numbers", "examples", "judge"}:
             sims, idx = self.neighbours(texts, questions, foreign)
         if "embedding" in methods:
             item["embedding"], score["embedding"] = idx[:, 0], sims[:, 0]
             fired["embedding"] = (sims[:, 0] >= s.embedding_threshold) & ~differ(idx[:, 0])
+        if "examples" in methods:
+            self._examples_match(examples, sims, idx, item, score, fired)
+        if "numbers" in methods:
+            self._numbers_match(numbers, sims, idx, item, score, fired, differ)
         if "answer" in methods:
             self._answer_match(answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score)
         if "judge" in methods:
@@ -215,7 +242,7 @@ class Decontaminate:
         flagged, method, win_item, win_score = combine(fired, item, score)
         row_ids = df.get_column("id").cast(pl.String).to_list() if "id" in df.columns else [str(j) for j in range(n)]
         records = flagged_rows(row_ids, flagged, method, win_item, win_score, bench, ids, fired, score)
-        self._report = summary(s, self.benchmarks(), self.unavailable, records, n, int(foreign.sum()), self._judge_stats)
+        self._report = summary(s, self.benchmarks(), self.unavailable, records, n, int(foreign.sum()), self._judge_stats, skipped)
         contamination = contamination_column(flagged, method, win_item, win_score, bench, ids)
         reject = flagged if s.action == "reject" else np.zeros(n, bool)
         reasons = [f"contaminated: {bench[i]}" if r else None for r, i in zip(reject, win_item, strict=True)]
@@ -257,6 +284,48 @@ class Decontaminate:
         for j, x, v in zip(r[ok], i[ok], shared[ok], strict=True):
             if not fired["answer"][j] or v > score["answer"][j]:
                 fired["answer"][j], item["answer"][j], score["answer"][j] = True, x, v
+
+    def _numbers_match(self, numbers, sims, idx, item, score, fired, differ):
+        """The same set of numbers (>= `numbers_min` distinct, number words read as digits) as
+        one of the top_k nearest items with cosine >= `numbers_similarity`, and not a different
+        problem by its answer: a rephrasing that renames people and objects keeps its numbers."""
+        from filters.ngrams import pair_overlap
+
+        s = self.spec
+        n, k = idx.shape
+        near = (idx >= 0) & (sims >= s.numbers_similarity)
+        r = np.repeat(np.arange(n), k)[near.ravel()]
+        i = idx.ravel()[near.ravel()]
+        if not len(r):
+            return
+        same = np.nan_to_num(pair_overlap(*numbers, r, i, by="max", min_tokens=s.numbers_min), nan=0.0) >= 1.0
+        r, i, cos = r[same], i[same], sims.ravel()[near.ravel()][same]
+        best = {}
+        for j, x, c in zip(r, i, cos, strict=True):  # the closest such item per row
+            if j not in best or c > best[j][1]:
+                best[j] = (x, c)
+        rows = np.array(sorted(best), dtype=np.int64)
+        if not len(rows):
+            return
+        cand = np.full(n, -1, np.int64)
+        cand[rows] = [best[j][0] for j in rows]
+        ok = rows[~differ(cand)[rows]]
+        fired["numbers"][ok], item["numbers"][ok], score["numbers"][ok] = True, cand[ok], [best[j][1] for j in ok]
+
+    def _examples_match(self, examples, sims, idx, item, score, fired):
+        """A coding task among the top_k nearest items (cosine >= `examples_similarity`) whose
+        doctest examples it repeats (>= `examples_min` calls with the same output, none with
+        another): renamed functions and reworded docstrings keep their examples."""
+        from filters.doctest_pairs import compare
+
+        s = self.spec
+        for j in np.flatnonzero([bool(e) for e in examples[0]]):
+            for i, c in zip(idx[j], sims[j], strict=True):
+                if i < 0 or c < s.examples_similarity:
+                    continue
+                same, other = compare(examples[0][j], examples[1][i])
+                if same >= s.examples_min and not other and (not fired["examples"][j] or same > score["examples"][j]):
+                    fired["examples"][j], item["examples"][j], score["examples"][j] = True, i, same
 
     def _judge(self, texts, questions, sims, idx, item, score, fired):
         from filters.decontam_judge import judge_pairs

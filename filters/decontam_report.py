@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-ORDER = ("ngram", "answer", "embedding", "skeleton", "judge")  # which method a row is reported by first
+ORDER = ("ngram", "answer", "numbers", "examples", "embedding", "skeleton", "judge")  # which method a row is reported by first
 
 
 def combine(fired: dict, item: dict, score: dict):
@@ -56,7 +56,9 @@ def flagged_rows(row_ids, flagged, method, win_item, win_score, bench, ids, fire
     ]
 
 
-def summary(spec, benchmarks, unavailable: dict, records: list[dict], rows_checked: int, non_english: int, judge: dict | None) -> dict:
+def summary(
+    spec, benchmarks, unavailable: dict, records: list[dict], rows_checked: int, non_english: int, judge: dict | None, skipped: dict | None = None
+) -> dict:
     from collections import Counter
 
     rows = Counter(r["benchmark"] for r in records)
@@ -68,7 +70,8 @@ def summary(spec, benchmarks, unavailable: dict, records: list[dict], rows_check
         for b in benchmarks
     }
     out = {
-        "methods": list(spec.methods),
+        "methods": [m for m in spec.methods if m not in (skipped or {})],
+        "skipped_methods": skipped or {},
         "rows_checked": rows_checked,
         "flagged_rows": len(records),
         "action": spec.action,

@@ -5,8 +5,13 @@
 - embedding: sentence-transformers vectors (the offline all-MiniLM-L6-v2 by default, torch or
   ONNX int8) and faiss pairs above a cosine threshold (`filters/similarity.py`).
 
-Similar pairs are joined into clusters (connected components); one row per cluster is kept by
-the `keep` policy (first, longest, highest_score). Every row records its cluster as
+Similar pairs whose texts differ where it matters (numbers and signs, negation, names,
+opposites: filters/pair_veto.py) are dropped (`veto: false` keeps them); the rest make
+clusters of rows similar to each other (`cluster: representative`, the default: rows in keep
+order each start a cluster that a row joins only when similar to every member, so neighbours
+of neighbours do not chain) or, with
+`cluster: components`, connected components. One row per cluster is kept by the `keep` policy
+(first, longest, highest_score). Every row records its cluster as
 `meta.dedup_cluster` (the kept row's id); rejected rows carry `dup_of` (the same id) and a
 score, their similarity to the nearest cluster member.
 
@@ -23,6 +28,34 @@ from filters.text import text_expr
 
 def normalised(expr):
     return expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def representatives(n: int, left, right, order: np.ndarray) -> np.ndarray:
+    """Cluster label per row without chaining (complete linkage, greedy): rows in `order` (best
+    to keep first) each start a cluster unless already taken, and a similar untaken row joins it
+    only when it is similar to every member so far; so A~B and B~C never put C with A unless
+    C~A, and a vetoed pair never shares a cluster."""
+    label = np.full(n, -1, np.int64)
+    if not len(left):
+        return np.arange(n)
+    rows = np.concatenate([left, right])
+    cols = np.concatenate([right, left])
+    sort = np.argsort(rows, kind="stable")
+    rows, cols = rows[sort], cols[sort]
+    starts = np.searchsorted(rows, np.arange(n + 1))
+    for r in order:
+        if label[r] >= 0:
+            continue
+        label[r] = r
+        members = [r]
+        for c in cols[starts[r] : starts[r + 1]]:
+            if label[c] >= 0:
+                continue
+            near = set(cols[starts[c] : starts[c + 1]].tolist())
+            if all(m in near for m in members[1:]):
+                label[c] = r
+                members.append(c)
+    return label
 
 
 def components(n: int, left, right) -> np.ndarray:
@@ -63,9 +96,14 @@ class Dedup:
         self.field = getattr(ctx, "field", "stage")
         self.progress = getattr(ctx, "progress", None)
 
+    def report(self) -> dict | None:
+        return getattr(self, "_report", None)
+
     def describe(self) -> dict:
         s = self.spec
         out = {"filter": f"{s.method}_dedup", "column": s.column, "keep": s.keep}
+        if s.method != "exact":
+            out.update(cluster=s.cluster, veto=s.veto)
         if s.method == "minhash":
             out.update(threshold=s.similarity, num_perm=s.num_perm, ngram=s.ngram)
         elif s.method == "embedding":
@@ -98,7 +136,18 @@ class Dedup:
             sim = np.where(df.select(key.is_duplicated()).to_series().to_numpy(), 1.0, np.nan)
         else:
             left, right, pair_sim = self.pairs(df.get_column("_text"))
-            label = components(n, left, right)
+            self._report = {"similar_pairs": len(left)}
+            if self.spec.veto and len(left):
+                from filters.pair_veto import veto
+
+                vetoed = veto(df.get_column("_text").fill_null("").to_list(), left, right)
+                left, right, pair_sim = left[~vetoed], right[~vetoed], pair_sim[~vetoed]
+                self._report["vetoed_pairs"] = int(vetoed.sum())
+            if self.spec.cluster == "components":
+                label = components(n, left, right)
+            else:
+                order = df.select(_r=keep_rank(df, self.spec.keep), _i=pl.int_range(pl.len())).with_row_index().sort("_r", "_i")
+                label = representatives(n, left, right, order.get_column("index").to_numpy())
             sim = best_similarity(n, left, right, pair_sim)
         ranked = df.select(pl.col("id"), _c=pl.Series(label), _r=keep_rank(df, self.spec.keep), _i=pl.int_range(pl.len()))
         ranked = ranked.with_columns(cluster=pl.col("id").sort_by("_r", "_i").first().over("_c"))

@@ -34,7 +34,7 @@ class DedupStage(StageBase):
     method: Literal["exact", "minhash", "embedding"] = "exact"
     column: str = Field("completion", description="text column, or a messages column (its last message is used)")
     threshold: float | None = Field(
-        None, gt=0, le=1, description="minhash: Jaccard similarity (default 0.8); embedding: cosine similarity (default 0.95)"
+        None, gt=0, le=1, description="minhash: Jaccard similarity (default 0.8); embedding: cosine similarity (default 0.85)"
     )
     keep: Literal["first", "longest", "highest_score"] = Field(
         "first", description="which row of a cluster survives; highest_score reads meta.score, else the last verdict's score"
@@ -48,6 +48,10 @@ class DedupStage(StageBase):
     )
     encode: Literal["torch", "onnx-int8"] = Field("torch", description="embedding: encoder runtime")
     batch_size: int = Field(128, ge=1)
+    cluster: Literal["representative", "components"] = Field(
+        "representative", description="minhash/embedding: rows join a kept representative they are similar to (no chaining), or connected components"
+    )
+    veto: bool = Field(True, description="minhash/embedding: drop similar pairs whose numbers, negation, names or opposites differ")
 
     @model_validator(mode="after")
     def _method_fields(self):
@@ -59,7 +63,7 @@ class DedupStage(StageBase):
     def similarity(self) -> float:
         if self.threshold is not None:
             return self.threshold
-        return {"minhash": 0.8, "embedding": 0.95}.get(self.method, 1.0)
+        return {"minhash": 0.8, "embedding": 0.85}.get(self.method, 1.0)
 
 
 # -- quality heuristics, LLM judge, reward model (filters/quality.py, filters/judge.py, filters/reward_model.py)
@@ -187,7 +191,7 @@ class RewardModelStage(StageBase):
     top_fraction: float | None = Field(None, gt=0, le=1, description="keep the top ceil(fraction x n) rows of each prompt")
 
 
-DECONTAM_METHODS = ("ngram", "embedding", "answer", "skeleton", "judge")
+DECONTAM_METHODS = ("ngram", "embedding", "answer", "numbers", "examples", "skeleton", "judge")
 
 
 class DecontamStage(StageBase):
@@ -201,8 +205,8 @@ class DecontamStage(StageBase):
     benchmarks: list[str] = Field(
         min_length=1, description="registry names (gsm8k, math500, ...), domains (math, code, instruction, knowledge, all) or paths"
     )
-    methods: list[Literal["ngram", "embedding", "answer", "skeleton", "judge"]] = Field(
-        default_factory=lambda: ["ngram", "embedding", "answer", "skeleton"], min_length=1
+    methods: list[Literal["ngram", "embedding", "answer", "numbers", "examples", "skeleton", "judge"]] = Field(
+        default_factory=lambda: ["ngram", "embedding", "answer", "numbers", "examples", "skeleton"], min_length=1
     )
     column: str = Field("question", description="the text to check: a string column, or messages (last message)")
     answer_column: str | None = Field("answer", description="the row's reference answer, for answer match; null: none")
@@ -211,8 +215,8 @@ class DecontamStage(StageBase):
     ngram: int = Field(8, ge=2, le=32, description="ngram: tokens per n-gram")
     ngram_threshold: float = Field(0.5, gt=0, le=1, description="ngram: overlap coefficient of the n-gram sets that flags a row")
     numbers_veto: float | None = Field(
-        0.5, ge=0, le=1,
-        description="ngram/embedding: a match sharing under this fraction of its numbers (the smaller set, both >= 2) is a different problem; null: off",
+        1.0, ge=0, le=1,
+        description="ngram/embedding/skeleton: a match sharing under this fraction of the smaller number set (both have numbers) is a different problem; null: off",
     )
     # embedding (also proposes the candidates of answer match and the judge)
     model: str | None = Field(None, description="embedding: sentence-transformers name or path (default: the offline all-MiniLM-L6-v2)")
@@ -227,6 +231,13 @@ class DecontamStage(StageBase):
     answer_similarity: float = Field(0.7, ge=0, le=1, description="answer: the lower cosine at which a same-answer neighbour is a candidate")
     answer_numbers: float = Field(0.6, ge=0, le=1, description="answer: overlap of the two texts' number sets a same-answer candidate needs")
     answer_min_numbers: int = Field(2, ge=1, description="answer: both texts need this many distinct numbers (fewer: answers coincide too often)")
+    # numbers
+    numbers_min: int = Field(3, ge=1, description="numbers: both texts need this many distinct numbers (fewer: coincidences)")
+    numbers_similarity: float = Field(0.55, ge=0, le=1, description="numbers: the lower cosine of a near item with the same number set")
+    # examples (coding tasks)
+    examples_min: int = Field(2, ge=1, description="examples: doctest calls a near coding task must share with the same output")
+    examples_similarity: float = Field(0.3, ge=0, le=1, description="examples: the lower cosine of a near item considered")
+    examples_veto: bool = Field(True, description="a match whose doctest gives another output for the same call is a different task")
     # skeleton
     skeleton_ngram: int = Field(3, ge=1, le=16, description="skeleton: tokens per n-gram of numbers/LaTeX tokens")
     skeleton_threshold: float = Field(0.8, gt=0, le=1, description="skeleton: overlap coefficient that flags a row")

@@ -96,7 +96,7 @@ def test_non_english_rows_are_told_apart():
 
 def test_spec_errors_name_the_field(bench):
     flt = Decontaminate(DecontamStage(type="decontaminate", benchmarks=["gsm8k"], methods=["answer"], answer_column="gold"))
-    with pytest.raises(UserError, match="stage.answer_column: no column 'gold'"):
+    with pytest.raises(UserError, match="stage.answer_column: no answer column 'gold'"):
         flt(pl.DataFrame([{"id": "a", "question": "x"}]))
     with pytest.raises(UserError, match="judge.*needs a model"):
         Decontaminate(DecontamStage(type="decontaminate", benchmarks=["gsm8k"], methods=["judge"])).describe()

@@ -79,14 +79,40 @@ def test_keep_policies_pick_the_cluster_representative():
     assert kept["id"].to_list() == ["r1", "r2"] and rej["dup_of"].to_list() == ["r1"]
 
 
-def test_clusters_are_transitive_and_recorded_on_every_row():
-    # a~b and b~c share one cluster even if a and c alone would not match
+def clusters_of(kept, rej) -> dict:
+    out = dict(zip(kept["id"], kept["meta"].struct.field("dedup_cluster"), strict=True))
+    out.update(zip(rej["id"], rej["meta"].struct.field("dedup_cluster"), strict=True))
+    return out
+
+
+def test_clusters_do_not_chain_unless_asked_and_are_recorded_on_every_row():
     words = [f"w{i}" for i in range(40)]
     a, b, c = " ".join(words[0:30]), " ".join(words[3:33]), " ".join(words[6:36])  # J(a,b)=J(b,c)=0.81, J(a,c)=0.65
-    kept, rej = run(frame([a, b, c, "unrelated words entirely here"]), method="minhash", threshold=0.7)
-    clusters = dict(zip(kept["id"], kept["meta"].struct.field("dedup_cluster"), strict=True))
-    clusters.update(zip(rej["id"], rej["meta"].struct.field("dedup_cluster"), strict=True))
+    rows = frame([a, b, c, "unrelated words entirely here"])
+    # default: c is not similar to a, so it is not pulled into a's cluster through b
+    clusters = clusters_of(*run(rows, method="minhash", threshold=0.7))
+    assert clusters["r0"] == clusters["r1"] == "r0" and clusters["r2"] == "r2" and clusters["r3"] == "r3"
+    # connected components: a~b and b~c share one cluster even if a and c alone would not match
+    clusters = clusters_of(*run(rows, method="minhash", threshold=0.7, cluster="components"))
     assert clusters["r0"] == clusters["r1"] == clusters["r2"] == "r0" and clusters["r3"] == "r3"
+
+
+def test_similar_pairs_that_differ_where_it_matters_are_vetoed():
+    texts = [
+        "Solve for x: 2x + 3 = 7. Show each step.",
+        "Solve for x: 2x - 3 = 7. Show each step.",  # a sign flipped
+        "Write a SQL query to find employees who earn more than the average salary of their department.",
+        "Write a SQL query to find employees who earn less than the average salary of their department.",  # another ask
+        "What are the advantages of remote work for small teams?",
+        "What are the disadvantages of remote work for small teams?",  # opposites
+        "What is the capital city of Austria?",
+        "What is the capital city of Australia?",  # another name
+        "Please write a SQL query that finds employees who earn more than the average salary of their department",  # a true duplicate of row 2
+    ]
+    kept, rej = run(frame(texts), method="embedding", threshold=0.8)
+    assert rej["id"].to_list() == ["r8"] and rej["dup_of"].to_list() == ["r2"]
+    kept, rej = run(frame(texts), method="embedding", threshold=0.8, veto=False)
+    assert len(rej) >= 4  # without the veto the look-alikes collapse
 
 
 def test_empty_and_tiny_inputs():
