@@ -57,6 +57,17 @@ def digits(texts: list[str]) -> list[str]:
     return [alpha2digit(t, "en") if t else t for t in texts]
 
 
+def distinctive(numbers) -> np.ndarray:
+    """Per token list: holds a number other than 0-10, or four distinct numbers (a few small
+    numbers are shared by chance)."""
+    import polars as pl
+
+    small = [str(x) for x in range(11)]
+    return numbers.to_frame("n").select(
+        (pl.col("n").list.eval(~pl.element().is_in(small)).list.any()) | (pl.col("n").list.unique().list.len() >= 4)
+    ).to_series().fill_null(False).to_numpy()
+
+
 def non_english(texts) -> np.ndarray:
     """Per text: True when it has at least 5 words and under 8 % of them are common English
     words (so formulas and short texts count as English)."""
@@ -209,7 +220,7 @@ class Decontaminate:
             if examples is not None and s.examples_veto:  # a coding task that answers the same call otherwise
                 from filters.doctest_pairs import compare
 
-                out[ok] |= [compare(examples[0][j], examples[1][i])[1] > 0 for j, i in zip(ok, items[ok], strict=True)]
+                out[ok] |= np.array([compare(examples[0][j], examples[1][i])[1] > 0 for j, i in zip(ok, items[ok], strict=True)], dtype=bool)
             return out
 
         if "ngram" in methods:
@@ -268,19 +279,26 @@ class Decontaminate:
         near = (idx >= 0) & (sims >= s.answer_similarity)
         cand_r = [np.repeat(np.arange(len(answers)), k)[near.ravel()]]
         cand_i = [idx.ravel()[near.ravel()]]
+        first = np.zeros(idx.shape, bool)
+        first[:, 0] = True
+        cand_c = [np.where(first, sims, 0.0).ravel()[near.ravel()]]  # the nearest item's cosine; 0 for the others
         for best, ok in ((sk_item, sk_score >= 0.5), (item["ngram"], score["ngram"] >= 0.2)):  # NaN scores compare False
             rows = np.flatnonzero((best >= 0) & ok)
             cand_r.append(rows)
             cand_i.append(best[rows])
-        r, i = np.concatenate(cand_r), np.concatenate(cand_i)
+            cand_c.append(np.zeros(len(rows)))  # no cosine known: enough only for a row with many numbers
+        r, i, cos = np.concatenate(cand_r), np.concatenate(cand_i), np.concatenate(cand_c)
         has = np.array([a is not None for a in answers], bool)
-        r, i = r[has[r]], i[has[r]]
+        r, i, cos = r[has[r]], i[has[r]], cos[has[r]]
         if not len(r):
             return
         same = same_answers([answers[j] for j in r], [ref_answers[x] for x in i]) == 1.0
-        r, i = r[same], i[same]
-        shared = pair_overlap(*numbers, r, i, min_tokens=s.answer_min_numbers)
-        ok = np.nan_to_num(shared, nan=0.0) >= s.answer_numbers
+        r, i, cos = r[same], i[same], cos[same]
+        shared = np.nan_to_num(pair_overlap(*numbers, r, i, min_tokens=1), nan=0.0)
+        # a short answer and a couple of small numbers coincide often: with fewer than
+        # answer_min_numbers distinct numbers the sets must be equal and the texts close
+        many = numbers[0].list.unique().list.len().to_numpy() >= s.answer_min_numbers
+        ok = np.where(many[r], shared >= s.answer_numbers, (shared >= 1.0) & (cos >= s.answer_few_similarity))  # few: the nearest item, close
         for j, x, v in zip(r[ok], i[ok], shared[ok], strict=True):
             if not fired["answer"][j] or v > score["answer"][j]:
                 fired["answer"][j], item["answer"][j], score["answer"][j] = True, x, v
@@ -298,7 +316,7 @@ class Decontaminate:
         i = idx.ravel()[near.ravel()]
         if not len(r):
             return
-        same = np.nan_to_num(pair_overlap(*numbers, r, i, by="max", min_tokens=s.numbers_min), nan=0.0) >= 1.0
+        same = (np.nan_to_num(pair_overlap(*numbers, r, i, by="max", min_tokens=s.numbers_min), nan=0.0) >= 1.0) & distinctive(numbers[0])[r]
         r, i, cos = r[same], i[same], sims.ravel()[near.ravel()][same]
         best = {}
         for j, x, c in zip(r, i, cos, strict=True):  # the closest such item per row

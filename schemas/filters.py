@@ -230,7 +230,12 @@ class DecontamStage(StageBase):
     # answer
     answer_similarity: float = Field(0.7, ge=0, le=1, description="answer: the lower cosine at which a same-answer neighbour is a candidate")
     answer_numbers: float = Field(0.6, ge=0, le=1, description="answer: overlap of the two texts' number sets a same-answer candidate needs")
-    answer_min_numbers: int = Field(2, ge=1, description="answer: both texts need this many distinct numbers (fewer: answers coincide too often)")
+    answer_min_numbers: int = Field(
+        3, ge=1, description="answer: a row with fewer distinct numbers needs the same number set as its nearest item (a small answer coincides often)"
+    )
+    answer_few_similarity: float = Field(
+        0.7, ge=0, le=1, description="answer: a row with few numbers matches only its nearest item, at this cosine or above"
+    )
     # numbers
     numbers_min: int = Field(3, ge=1, description="numbers: both texts need this many distinct numbers (fewer: coincidences)")
     numbers_similarity: float = Field(0.55, ge=0, le=1, description="numbers: the lower cosine of a near item with the same number set")
