@@ -14,7 +14,18 @@ quantity changed is a new problem);
 - `answer`: among the `top_k` nearest items with cosine >= `answer_similarity` (and the best
   n-gram and skeleton items), one with the same final answer (filters/answer_match.py) and
   the same numbers (overlap of the number sets >= `answer_numbers`) - rephrasings and
-  translations that keep the numbers; its score is that number overlap;
+  translations that keep the numbers; its score is that number overlap. A row with under
+  `answer_min_numbers` distinct numbers matches only its nearest item, with the same number
+  set and cosine >= `answer_few_similarity`: a small answer and two small numbers coincide
+  by chance. Skipped, and named in the report, when the rows have no answer column;
+- `numbers`: the same set of numbers (>= `numbers_min` distinct, not only 0-10 unless four or
+  more, number words read as digits) as one of the `top_k` nearest items with cosine >=
+  `numbers_similarity`, not vetoed - LLM rephrasings rename people and objects and reorder
+  sentences but keep the numbers; needs no answer column;
+- `examples`: a coding task among the nearest items whose doctest calls it repeats with the
+  same outputs (>= `examples_min`, none different; filters/doctest_pairs.py) - renamed
+  functions and reworded docstrings keep their examples; a match (by any method) whose doctest
+  gives another output for the same call is vetoed (`examples_veto`);
 - `skeleton`: overlap of the numbers and LaTeX tokens (language-independent, so it survives
   translation) >= `skeleton_threshold`, both texts having at least `skeleton_min_grams`
   skeleton n-grams, same veto;
@@ -31,7 +42,9 @@ benchmark counts and, per flagged row, its id, benchmark, item id, method, score
 method's score. Rejected rows (or, with `action: flag`, all rows) carry a `contamination`
 struct column.
 
-What it does not do: decontaminate completions against benchmark solutions, or code by AST.
+What it does not do: decontaminate completions against benchmark solutions, or code by AST or
+by running it; tell a near copy with one meaning-changing word from a copy with a harmless
+edit when neither has an answer (the judge, or an answer column, does that).
 """
 
 from __future__ import annotations

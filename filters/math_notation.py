@@ -1,0 +1,203 @@
+"""How final answers are spelled: normalisation of LaTeX wrappers and spacing, numbers written
+as words or in special notation (scientific, repeating decimals, thousands separators), units,
+percent and currency. Used by filters/math_grade.py.
+
+What it does not do: decide equality (math_grade) or find the answer in a response
+(math_extract).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last `\\boxed{...}` or `\\fbox{...}` (nested braces allowed)."""
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start < 0:
+        return None
+    i = text.index("{", start) + 1
+    depth = 1
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return text[i:j].strip() or None
+    return None
+
+
+_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|~|\\displaystyle|\\left|\\right|\\big|\\Big")
+_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|operatorname|mathbf)\s*\{([^{}]*)\}")
+
+
+def clean(s: str) -> str:
+    s = str(s).strip()
+    while True:
+        inner = last_boxed(s) if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}") else None
+        if inner is None:
+            break
+        s = inner
+    s = s.replace("−", "-").replace("–", "-").replace("≥", "\\ge ").replace("≤", "\\le ").replace("∞", "\\infty").replace("π", "\\pi")
+    s = s.replace("\\$", "").replace("$", "")
+    s = _SPACES.sub(" ", s)
+    s = re.sub(r"\\[dt]frac", r"\\frac", s)
+    s = re.sub(r"\\geq?(?![a-z])", r"\\ge ", s)
+    s = re.sub(r"\\leq?(?![a-z])", r"\\le ", s)
+    s = s.replace(">=", "\\ge ").replace("<=", "\\le ").replace("\\gt", ">").replace("\\lt", "<")
+    s = re.sub(r"\^\s*\{?\\circ\}?|°|\\circ", "", s)
+    s = re.sub(r"\{,\}", "", s)
+    s = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), s)  # 3,600; not 1,2
+    s = s.replace("\\langle", "(").replace("\\rangle", ")")
+    s = re.sub(r"[\[(]?\s*\\begin\{array\}\{[^{}]*\}([\s\S]*?)\\end\{array\}\s*[\])]?", r"\\begin{pmatrix}\1\\end{pmatrix}", s)
+    s = re.sub(r"\\begin\{[bB]?matrix\}", r"\\begin{pmatrix}", s)  # not vmatrix: a determinant
+    s = re.sub(r"\\end\{[bB]?matrix\}", r"\\end{pmatrix}", s)
+    s = re.sub(r"\\text\{\s*(infinity|inf)\s*\}|\b(?<!\\)(infinity|inf)\b", r"\\infty", s)
+    s = re.sub(r"^(?:\\mathbb\{R\}|\\R|\\text\{\s*all real numbers\s*\}|all real numbers)$", r"(-\\infty,\\infty)", s)
+    s = re.sub(r"^(?:\\varnothing|\\emptyset|\\\{\s*\\\}|\\text\{\s*no solutions?\s*\}|no solutions?)$", r"\\emptyset", s)
+    s = re.sub(r"^\*\*(.+)\*\*$", r"\1", s)  # markdown bold
+    s = re.sub(r"^(\d+)\s*\^?\{?\\?(?:text\{)?(?:st|nd|rd|th)\}?\}?$", r"\1", s)  # an ordinal, 2nd
+    s = re.sub(r"^0b([01]+)$", r"\1_2", s)
+    s = re.sub(r"^0x([0-9a-fA-F]+)$", lambda m: m.group(1).upper() + "_16", s)
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(?:\\text\{\s*)?(thousand|million|billion|trillion)\}?", s)
+    if m:
+        s = str(Fraction(m.group(1)) * 10 ** {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}[m.group(2)])
+    s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
+    return s
+
+
+# -- numbers written as words or in special notation ---------------------------------------
+
+_ORDINALS = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "hundredth": 100, "thousandth": 1000}
+_SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def words_to_number(s: str) -> str:
+    """Number words to digits (`twelve thousand` -> `12000`, `one half` -> `1/2`, `two and a
+    half` -> `5/2`, `minus three` -> `-3`); other text unchanged."""
+    t = s.strip().lower().replace("-", " ") if re.fullmatch(r"[a-z\s\-]+", s.strip().lower()) else s
+    if t is s:
+        return s
+    t = re.sub(r"\s+", " ", t).strip()
+    if t in ("a", "an"):
+        return s
+    neg = t.startswith(("minus ", "negative "))
+    if neg:
+        t = t.split(" ", 1)[1]
+    whole = Fraction(0)
+    m = re.fullmatch(r"(.+?) and (a|an|one) (half|third|quarter)", t)
+    if m:
+        t, frac = m.group(1), Fraction(1, _ORDINALS[m.group(3)])
+        n = _int_words(t)
+        if n is None:
+            return s
+        whole = n + frac
+    else:
+        m = re.fullmatch(r"(\w+) (\w+?)s?", t)
+        if m and m.group(2) in _ORDINALS and (m.group(1) in _SMALL or _int_words(m.group(1)) is not None):
+            num = _SMALL.get(m.group(1)) or _int_words(m.group(1))
+            whole = Fraction(num, _ORDINALS[m.group(2)])
+        else:
+            n = _int_words(t)
+            if n is None:
+                return s
+            whole = Fraction(n)
+    whole = -whole if neg else whole
+    return str(whole.numerator) if whole.denominator == 1 else f"{whole.numerator}/{whole.denominator}"
+
+
+def _int_words(t: str) -> int | None:
+    try:
+        from text_to_num import text2num
+
+        return int(text2num(t, "en"))
+    except Exception:  # noqa: BLE001 - not a number in words
+        return _SMALL.get(t)
+
+
+_SCI = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:[eE]\s*([+-]?\d+)|(?:\\times|\\cdot|\*|x|×)\s*10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?)$")
+_REPEAT = re.compile(r"^(-?)(\d*)\.(\d*)(?:\\overline\{(\d+)\}|\\overline(\d)|\((\d+)\)|\\dot\{(\d)\})$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def special_number(s: str) -> Fraction | None:
+    """Exact value of a plain, separated, scientific or repeating-decimal number; else None."""
+    t = s.replace(" ", "") if not re.search(r"[a-zA-Z]{2}", s) else s
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)", t):
+        return Fraction(t)
+    m = _SCI.match(t)
+    if m:
+        return Fraction(m.group(1)) * Fraction(10) ** int(m.group(2) or m.group(3))
+    m = re.fullmatch(r"(-?\d*\.\d*?)(\d+?)\2+(?:\\ldots|\\dots|\.\.\.|…)", t)  # 0.7777..., 0.1666\ldots
+    if m:
+        t = f"{m.group(1)}\\overline{{{m.group(2)}}}"
+    m = _REPEAT.match(t)
+    if m:
+        sign, ip, fixed = m.group(1), m.group(2) or "0", m.group(3)
+        rep = next(g for g in m.groups()[3:] if g)
+        value = Fraction(int(ip)) + (Fraction(int(fixed), 10 ** len(fixed)) if fixed else 0)
+        value += Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** len(fixed))
+        return -value if sign else value
+    return None
+
+
+# -- units, percent, currency ---------------------------------------------------------------
+
+_UNIT_ALIASES = {
+    "cm": "centimeter", "centimetre": "centimeter", "mm": "millimeter", "millimetre": "millimeter", "m": "meter", "metre": "meter",
+    "km": "kilometer", "kilometre": "kilometer", "in": "inch", "inche": "inch", "ft": "foot", "feet": "foot", "yd": "yard",
+    "mi": "mile", "hr": "hour", "hrs": "hour", "h": "hour", "min": "minute", "s": "second", "sec": "second", "g": "gram", "kg": "kilogram",
+    "mg": "milligram", "lb": "pound", "oz": "ounce", "l": "liter", "litre": "liter", "ml": "milliliter", "millilitre": "milliliter",
+    "deg": "degree", "°": "degree", "mph": "mile/hour", "kph": "kilometer/hour", "km/h": "kilometer/hour", "sq": "square",
+    "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "",
+}
+_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:\\text\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
+_FUNCS = {"sin", "cos", "tan", "log", "ln", "sqrt", "pi", "infty", "frac", "or", "and", "i", "e", "cdot", "times", "exp"}
+
+
+def unit_of(s: str) -> tuple[str, str | None]:
+    """(value, unit): a trailing unit split off (`5\\text{ cm}` -> `5`, `centimeter`); no unit: None."""
+    m = _UNIT.match(s)
+    if not m:
+        return s, None
+    v, raw = m.group("v").strip(), (m.group("t") or m.group("w") or "").strip() + (m.group("p") or "")
+    word = raw.lower().rstrip(".")
+    if not v or not re.search(r"\d", v) or re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", v)):
+        return s, None  # "2x", "3\\pi": not a number with a unit
+    if m.group("w") and (word in _FUNCS or len(word) == 1 and word not in ("m", "h", "s", "g", "l")):
+        return s, None
+    return v, normal_unit(word)
+
+
+def normal_unit(word: str) -> str:
+    parts = []
+    power = re.search(r"(\^\{?(\d)\}?|²|³)$", word)
+    base = word[: power.start()].strip() if power else word
+    base = re.sub(r"\s+per\s+", "/", base)
+    for w in re.split(r"\s+|(?=/)|(?<=/)", base):
+        if not w:
+            continue
+        if w not in _UNIT_ALIASES and w.endswith("s") and not w.endswith("ss") and (len(w) > 3 or w[:-1] in _UNIT_ALIASES):
+            w = w[:-1]  # plural
+        parts.append(_UNIT_ALIASES.get(w, w))
+    unit = " ".join(p for p in parts if p).replace(" / ", "/")
+    if power:
+        unit = f"{unit}^{power.group(2) or {'²': 2, '³': 3}[power.group(1)]}"
+    if unit.startswith("square "):
+        unit = unit[len("square "):] + "^2"
+    if unit.startswith("cubic "):
+        unit = unit[len("cubic "):] + "^3"
+    return unit
+
+
+def strip_marks(s: str) -> tuple[str, bool | None]:
+    """(value, percent): currency signs and words, `\\%`/`percent` removed; percent is True
+    for a percentage, None for an amount of money, else False."""
+    pct = bool(re.search(r"\\?%|\bpercent\b|\bper cent\b", s))
+    if re.search(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", s.strip()):
+        pct = None
+    s = re.sub(r"\\?%|\bpercent\b|\bper cent\b", "", s)
+    s = re.sub(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", "", s.strip()).strip()
+    return s, pct
