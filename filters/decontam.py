@@ -259,7 +259,7 @@ class Decontaminate:
         if "numbers" in methods:
             self._numbers_match(numbers, sims, idx, item, score, fired, differ)
         if "answer" in methods:
-            self._answer_match(answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score)
+            self._answer_match(answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score, foreign)
         if "judge" in methods:
             self._judge(texts, questions, sims, idx, item, score, fired)
 
@@ -281,7 +281,7 @@ class Decontaminate:
             added=cols if s.action == "flag" else {},
         )
 
-    def _answer_match(self, answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score):
+    def _answer_match(self, answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score, foreign):
         """Same final answer and the same numbers as a near item: one of the top_k with cosine
         >= answer_similarity, or the best skeleton / n-gram item."""
         from filters.answer_match import same_answers
@@ -299,7 +299,9 @@ class Decontaminate:
             rows = np.flatnonzero((best >= 0) & ok)
             cand_r.append(rows)
             cand_i.append(best[rows])
-            cand_c.append(np.zeros(len(rows)))  # no cosine known: enough only for a row with many numbers
+            # no cosine known: enough for a row with many numbers, or a translation (an English
+            # encoder cannot place it; its numbers and formulas did)
+            cand_c.append(np.where(foreign[rows], 1.0, 0.0))
         r, i, cos = np.concatenate(cand_r), np.concatenate(cand_i), np.concatenate(cand_c)
         has = np.array([a is not None for a in answers], bool)
         r, i, cos = r[has[r]], i[has[r]], cos[has[r]]

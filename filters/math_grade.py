@@ -28,7 +28,6 @@ import re
 import threading
 from fractions import Fraction
 
-from filters.math_extract import extract_answer  # noqa: F401 - re-exported for callers
 from filters.math_notation import _TEXT, clean, special_number, strip_marks, unit_of, words_to_number
 
 GRADER_VERSION = "2"

@@ -49,7 +49,7 @@ def final_answer(text: str) -> str | None:
     """The final answer as text: the last \\boxed{...} (nested braces allowed), an "answer is /
     Answer:" phrase or a short last line (filters/math_grade.py), else the last thing math-verify
     extracts, else None. For grading, majority votes and reports."""
-    from filters.math_grade import extract_answer
+    from filters.math_extract import extract_answer
 
     found = extract_answer(text)
     if found is not None or not text.strip():

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from filters.math_grade import extract_answer, grade
+from filters.math_extract import extract_answer
+from filters.math_grade import grade
 from tests.benchmarks.bench_math_grader import evaluate, load
 from tests.helpers import write_jsonl
 from tests.test_cli import datagen

@@ -1,0 +1,51 @@
+"""Decontamination and embedding dedup on the hand-written adversarial sets
+(tests/data/decontam_adversarial/, tests/data/dedup_adversarial/), asserted on the `heldout`
+split that no threshold was chosen on. The floors are what the filters reach there today
+(README, "Filters on data nobody here wrote"); where that is below the issue's goal the README
+says so. Slow: MiniLM encodes a few hundred rows and the benchmarks (cached after the first
+run)."""
+
+import pytest
+
+from tests.benchmarks.bench_decontam_adversarial import benchmarks_dir
+from tests.benchmarks.bench_decontam_adversarial import evaluate as decontam_eval
+from tests.benchmarks.bench_dedup_adversarial import evaluate as dedup_eval
+
+pytestmark = pytest.mark.slow
+
+
+def _rate(res: dict, category: str) -> float:
+    hit, n = res["categories"][category].split("/")
+    return int(hit) / int(n)
+
+
+@pytest.fixture(scope="module")
+def decontam_heldout():
+    if benchmarks_dir() is None:
+        pytest.skip("the local benchmarks (../shared/benchmarks) are absent")
+    return decontam_eval("heldout", True), decontam_eval("heldout", False)
+
+
+def test_decontamination_with_an_answer_column(decontam_heldout):
+    res, _ = decontam_heldout
+    math = [c for c in ("rephrase", "copy_edit", "translation", "partial")]
+    flagged = sum(int(res["categories"][c].split("/")[0]) for c in math)
+    total = sum(int(res["categories"][c].split("/")[1]) for c in math)
+    assert flagged / total >= 0.82, res["categories"]  # math recall (0.84 measured, precision 1.0)
+    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "code_copy_edit") == 1.0
+    assert _rate(res, "hard_negative") <= 0.05 and _rate(res, "unrelated") == 0.0, res["false_positives"]
+    assert _rate(res, "code_rephrase") >= 0.2, res["categories"]  # doctest examples: 7/30 (was 3/30)
+    assert _rate(res, "code_hard_negative") <= 0.35, res["categories"]
+
+
+def test_decontamination_without_an_answer_column_runs_and_says_what_it_skipped(decontam_heldout):
+    _, res = decontam_heldout
+    assert res["skipped_methods"] == {"answer": "no answer column 'answer'"}
+    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "rephrase") >= 0.5 and _rate(res, "unrelated") == 0.0
+
+
+def test_dedup_does_not_chain_and_vetoes_look_alikes():
+    new = dedup_eval("heldout")
+    old = dedup_eval("heldout", cluster="components", veto=False)
+    assert new["precision"] >= 0.70 and new["precision"] > old["precision"], (new["false_pairs"], old["precision"])
+    assert new["recall"] >= 0.15, new["missed_pairs"]
