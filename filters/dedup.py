@@ -6,7 +6,9 @@
   ONNX int8) and faiss pairs above a cosine threshold (`filters/similarity.py`).
 
 Similar pairs whose texts differ where it matters (numbers and signs, negation, names,
-opposites: filters/pair_veto.py) are dropped (`veto: false` keeps them); the rest make
+opposites: filters/pair_veto.py) are dropped (`veto: false` keeps them); with `judge_model`,
+pairs in the gray zone (`judge_similarity` <= cosine < threshold) are kept only when an LLM
+calls the two the same request (filters/decontam_judge.py, through the request cache); the rest make
 clusters of rows similar to each other (`cluster: representative`, the default: rows in keep
 order each start a cluster that a row joins only when similar to every member, so neighbours
 of neighbours do not chain) or, with
@@ -93,6 +95,7 @@ class Dedup:
 
     def __init__(self, spec, ctx=None):
         self.spec = spec
+        self.ctx = ctx
         self.field = getattr(ctx, "field", "stage")
         self.progress = getattr(ctx, "progress", None)
 
@@ -104,6 +107,18 @@ class Dedup:
         out = {"filter": f"{s.method}_dedup", "column": s.column, "keep": s.keep}
         if s.method != "exact":
             out.update(cluster=s.cluster, veto=s.veto)
+        if s.judge_model:
+            from datagen.errors import UserError
+            from filters.decontam_judge import JUDGE_VERSION
+
+            if s.method != "embedding":
+                raise UserError(f"{self.field}.judge_model: the gray-zone judge needs method: embedding")
+            if self.ctx is None or getattr(self.ctx, "pool", None) is None:
+                raise UserError(f"{self.field}.judge_model: the judge needs a model (recipe.models.{s.judge_model})")
+            try:
+                out["judge"] = {"model": self.ctx.model_identity(s.judge_model), "version": JUDGE_VERSION, "similarity": s.judge_similarity}
+            except KeyError:
+                raise UserError(f"{self.field}.judge_model: unknown model {s.judge_model!r}") from None
         if s.method == "minhash":
             out.update(threshold=s.similarity, num_perm=s.num_perm, ngram=s.ngram)
         elif s.method == "embedding":
@@ -122,7 +137,26 @@ class Dedup:
         from filters.similarity import similar_pairs
 
         vectors = embed(texts.fill_null("").to_list(), s.model, batch_size=s.batch_size, runtime=s.encode)
-        return similar_pairs(vectors, s.similarity)
+        return similar_pairs(vectors, min(s.similarity, s.judge_similarity) if s.judge_model else s.similarity)
+
+    def judged(self, texts: list[str], left, right, sim):
+        """Pairs in the gray zone (judge_similarity <= cosine < threshold) kept only when the
+        judge calls the two the same request; pairs at or above the threshold kept as they are."""
+        from datagen.errors import DatagenError
+        from filters.decontam_judge import judge_pairs
+
+        s = self.spec
+        gray = np.flatnonzero(sim < s.similarity)
+        verdicts, errors = judge_pairs(self.ctx.llm(s.judge_model), [texts[i] for i in left[gray]], [texts[j] for j in right[gray]],
+                                       s.judge_sampling, kind="REQUEST")
+        failed = [e for e in errors if e is not None]
+        if failed and len(failed) == len(gray):
+            raise DatagenError(f"{self.field}: all {len(gray)} judge requests failed, e.g. {failed[0]!r}; fix judge_model and run again")
+        same = np.ones(len(left), bool)
+        same[gray] = [v is True for v in verdicts]
+        self._report.update(judge_asked=len(gray), judge_same=int(sum(v is True for v in verdicts)),
+                            judge_unparseable=sum(v is None for v in verdicts), judge_failed=len(failed))
+        return left[same], right[same], sim[same]
 
     def __call__(self, ds) -> Verdict:
         import polars as pl
@@ -143,6 +177,8 @@ class Dedup:
                 vetoed = veto(df.get_column("_text").fill_null("").to_list(), left, right)
                 left, right, pair_sim = left[~vetoed], right[~vetoed], pair_sim[~vetoed]
                 self._report["vetoed_pairs"] = int(vetoed.sum())
+            if self.spec.judge_model and len(left):
+                left, right, pair_sim = self.judged(df.get_column("_text").fill_null("").to_list(), left, right, pair_sim)
             if self.spec.cluster == "components":
                 label = components(n, left, right)
             else:

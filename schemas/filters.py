@@ -52,6 +52,9 @@ class DedupStage(StageBase):
         "representative", description="minhash/embedding: rows join a kept representative they are similar to (no chaining), or connected components"
     )
     veto: bool = Field(True, description="minhash/embedding: drop similar pairs whose numbers, negation, names or opposites differ")
+    judge_model: str | None = Field(None, description="embedding: a key of recipe.models asked about pairs in the gray zone")
+    judge_similarity: float = Field(0.7, gt=0, le=1, description="embedding: the lower cosine of the gray zone sent to the judge")
+    judge_sampling: Sampling = Field(default_factory=lambda: _judge_sampling())
 
     @model_validator(mode="after")
     def _method_fields(self):
