@@ -47,5 +47,5 @@ def test_decontamination_without_an_answer_column_runs_and_says_what_it_skipped(
 def test_dedup_does_not_chain_and_vetoes_look_alikes():
     new = dedup_eval("heldout")
     old = dedup_eval("heldout", cluster="components", veto=False)
-    assert new["precision"] >= 0.70 and new["precision"] > old["precision"], (new["false_pairs"], old["precision"])
+    assert new["precision"] >= 0.70 and new["precision"] > old["precision"] + 0.2, (new["false_pairs"], old["precision"])
     assert new["recall"] >= 0.15, new["missed_pairs"]
