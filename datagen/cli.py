@@ -11,10 +11,38 @@ import typer
 
 from datagen.errors import DatagenError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="datagen: synthetic data for LLM post-training.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="datagen: synthetic data for LLM post-training.",
+    rich_markup_mode=None,  # plain help: no `<bool>` / `<list[str]>` type columns
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
-StoreOpt = typer.Option(None, "--store", help="dataset store directory (default: $DATAGEN_HOME or ./datagen-data)")
-SetOpt = typer.Option(None, "--set", help="override a recipe field: --set stages.0.k=8 (repeatable)")
+StoreOpt = typer.Option(None, "--store", metavar="DIR", help="dataset store directory (default: $DATAGEN_HOME or ./datagen-data)")
+SetOpt = typer.Option(None, "--set", metavar="KEY=VALUE", help="override a recipe field: --set stages.0.k=8 (repeatable)")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("datagen")
+        except PackageNotFoundError:  # pragma: no cover - running from a checkout that was never installed
+            v = "unknown"
+        typer.echo(f"datagen {v}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, help="print the version and exit"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="show the libraries' logs (vLLM, transformers, torch, ...): by default only their warnings (vLLM: errors)"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress bars or progress lines"),
+):
+    """datagen: synthetic data for LLM post-training."""
+    from datagen.progress import configure_output  # light: os, logging
+
+    configure_output(verbose=verbose, quiet=quiet)
 
 
 def _fail(err: DatagenError) -> None:
@@ -24,10 +52,10 @@ def _fail(err: DatagenError) -> None:
 
 @app.command()
 def run(
-    recipe: Path = typer.Argument(..., help="recipe YAML"),
+    recipe: Path = typer.Argument(..., metavar="RECIPE", help="recipe YAML"),
     set_: list[str] | None = SetOpt,
     store: Path | None = StoreOpt,
-    name: str | None = typer.Option(None, "--name", help="dataset name (default: recipe output.name)"),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="dataset name (default: recipe output.name)"),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"
     ),
@@ -39,16 +67,21 @@ def run(
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout carries only the ref
     try:
         from datagen.engine import run_recipe
+        from datagen.output_checks import check_dir, check_store
         from datagen.progress import StageProgress
-        from datagen.recipe_io import load_recipe
+        from datagen.recipe_io import check_recipe, load_recipe
         from datagen.store import Store
         from schemas.recipe import NAME
 
+        check_store(store)  # before anything is read or loaded
         r = load_recipe(recipe, set_ or [])
         if name is not None and not NAME.match(name):
             from datagen.errors import UserError
 
             raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-'")
+        if r.train is not None and r.train.out:
+            check_dir(r.train.out, "train.out")
+        check_recipe(r, Store(store), read_source=False)  # verifiers, callables: before the first stage generates
         if r.train is not None:
             from datagen.loop import run_loop
 
@@ -80,20 +113,28 @@ def _loop_lines(loop: dict) -> list[str]:
 
 
 @app.command()
-def validate(recipe: Path = typer.Argument(...), set_: list[str] | None = SetOpt):
-    """Check a recipe without running it."""
+def validate(
+    recipe: Path = typer.Argument(..., metavar="RECIPE", help="recipe YAML"),
+    set_: list[str] | None = SetOpt,
+    store: Path | None = typer.Option(None, "--store", metavar="DIR", help="where NAME@vN sources are (default: $DATAGEN_HOME or ./datagen-data)"),
+):
+    """Check a recipe without running it: everything `run` rejects before generating (fields,
+    model names, verifiers, python callables, the source file or NAME@vN)."""
     try:
-        from datagen.recipe_io import load_recipe
+        from datagen.recipe_io import check_recipe, load_recipe
+        from datagen.store import Store
 
         r = load_recipe(recipe, set_ or [])
+        seeds = check_recipe(r, Store(store))
     except DatagenError as e:
         _fail(e)
     kinds = ", ".join(s.type for s in r.stages)
-    typer.echo(f"ok: {recipe} -> {r.output.name} ({r.source.type} source; stages: {kinds})")
+    src = f"{r.source.type} source, not fetched" if seeds is None else f"{r.source.type} source, {seeds.table.num_rows} rows"
+    typer.echo(f"ok: {recipe} -> {r.output.name} ({src}; stages: {kinds})")
 
 
 @app.command()
-def versions(name: str = typer.Argument(...), store: Path | None = StoreOpt):
+def versions(name: str = typer.Argument(..., metavar="NAME", help="dataset name"), store: Path | None = StoreOpt):
     """List the versions of a dataset."""
     from datagen.store import Store
 
@@ -111,11 +152,11 @@ def versions(name: str = typer.Argument(...), store: Path | None = StoreOpt):
 
 @app.command()
 def show(
-    ref: str = typer.Argument(..., help="NAME@vN or NAME@latest"),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME@vN or NAME@latest"),
     store: Path | None = StoreOpt,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="the whole manifest as JSON"),
 ):
-    """Show a version's manifest and path."""
+    """Show a version: splits, tokens, stages, and how to load it."""
     try:
         from datagen.store import Store
 
@@ -127,28 +168,18 @@ def show(
     if as_json:
         typer.echo(json.dumps({**m, "path": path}, indent=2))
         return
-    typer.echo(f"{m['ref']}  ({path})")
-    typer.echo(f"  source: {m['source']['label']} ({m['source']['rows']} rows); parents: {', '.join(m['parents']) or '-'}")
-    test = f"  test: {m['counts']['test']}" if "test" in m["counts"] else ""
-    typer.echo(f"  train: {m['counts']['train']}{test}  rejected: {m['counts']['rejected']}  tokens: {m['tokens']}")
-    for s in m["stages"]:
-        typer.echo(
-            f"  [{s['index']}] {s['label']}: {s['rows_in']} in, {s['kept']} kept, {s['rejected']} rejected {s['reasons'] or ''}"
-        )
-    for c in m.get("mixture", {}).get("composition", []):
-        tokens = f", {c['train_tokens']} tokens" if c["train_tokens"] is not None else ""
-        typer.echo(f"  {c['name']} ({c['source']}{', synthetic' if c['synthetic'] else ''}): {c['train_rows']} train rows{tokens} "
-                   f"({c['share_rows']:.1%}), {c['eval_rows']} test, {c['rejected']} rejected, {c['duplicates']} duplicates")
-    typer.echo(f"  fingerprint: {m['fingerprint']}  created: {m['created_at']}")
+    from datagen.card import show_lines
+
+    typer.echo("\n".join(show_lines(m, path)))
 
 
 @app.command()
 def push(
-    ref: str = typer.Argument(...),
-    repo_id: str = typer.Option(..., "--repo-id", help="ORG/NAME on the Hugging Face Hub"),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME@vN"),
+    repo_id: str = typer.Option(..., "--repo-id", metavar="ORG/NAME", help="the dataset repo on the Hugging Face Hub"),
     store: Path | None = StoreOpt,
     revision_tag: bool = typer.Option(True, "--revision-tag/--no-revision-tag", help="tag the commit vN"),
-    private: bool = typer.Option(False, "--private"),
+    private: bool = typer.Option(False, "--private", help="create the repo as private"),
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be uploaded, upload nothing"),
 ):
     """Upload a version (data, rejected, card, manifest) to the Hub and tag it vN."""
@@ -162,9 +193,9 @@ def push(
     typer.echo(json.dumps(out, indent=2))
 
 
-InputArg = typer.Argument(..., help="a .jsonl or .parquet file, or NAME@vN")
-OutOpt = typer.Option(..., "--out", help="a .jsonl/.parquet path, or a dataset NAME (makes a new version NAME@vN)")
-RejectedOpt = typer.Option(None, "--rejected", help="also write rejected rows (with reason) to this .jsonl/.parquet path")
+InputArg = typer.Argument(..., metavar="INPUT", help="a .jsonl or .parquet file, or NAME@vN")
+OutOpt = typer.Option(..., "--out", metavar="OUT", help="a .jsonl/.json/.parquet path, or a dataset NAME (makes a new version NAME@vN)")
+RejectedOpt = typer.Option(None, "--rejected", metavar="FILE", help="also write rejected rows (with reason) to this .jsonl/.parquet path")
 
 
 def _filter_command(
@@ -195,18 +226,21 @@ def _filter_command(
     except DatagenError as e:
         _fail(e)
     typer.echo(json.dumps(summary), err=True)
+    from datagen.filter_cli import summary_line
+
+    typer.echo(summary_line(summary), err=True)
     typer.echo(summary["out"])
 
 
 @app.command()
 def verify(
     input_: str = InputArg,
-    verifier: str = typer.Option(..., "--verifier", help="math_answer | code_tests | ifeval"),
+    verifier: str = typer.Option(..., "--verifier", metavar="NAME", help="math_answer | code_tests | ifeval (datagen list verifiers)"),
     out: str = OutOpt,
-    column: str = typer.Option("completion", "--column", help="the response column"),
-    threshold: float | None = typer.Option(None, "--threshold", help="drop rows scoring below this (default: keep all)"),
-    audit: str | None = typer.Option(None, "--audit", help="a second verifier (e.g. math_verify): every row where the two disagree goes to the report"),
-    report: Path | None = typer.Option(None, "--report", help="write the audit report (.json)"),
+    column: str = typer.Option("completion", "--column", metavar="COLUMN", help="the response column"),
+    threshold: float | None = typer.Option(None, "--threshold", metavar="T", help="drop rows scoring below this (default: keep all)"),
+    audit: str | None = typer.Option(None, "--audit", metavar="NAME", help="a second verifier (e.g. math_verify): every row where the two disagree goes to the report"),
+    report: Path | None = typer.Option(None, "--report", metavar="FILE", help="write the audit report (.json)"),
     rejected: Path | None = RejectedOpt,
     store: Path | None = StoreOpt,
 ):
@@ -220,13 +254,13 @@ def verify(
 @app.command()
 def dedup(
     input_: str = InputArg,
-    method: str = typer.Option("exact", "--method", help="exact | minhash | embedding"),
+    method: str = typer.Option("exact", "--method", metavar="METHOD", help="exact | minhash | embedding"),
     out: str = OutOpt,
-    threshold: float | None = typer.Option(None, "--threshold", help="minhash Jaccard (0.8) / embedding cosine (0.95)"),
-    column: str = typer.Option("completion", "--column", help="text column (a messages column: its last message)"),
-    keep: str = typer.Option("first", "--keep", help="first | longest | highest_score"),
-    model: str | None = typer.Option(None, "--model", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
-    encode: str = typer.Option("torch", "--encode", help="embedding runtime: torch | onnx-int8"),
+    threshold: float | None = typer.Option(None, "--threshold", metavar="T", help="minhash Jaccard (0.8) / embedding cosine (0.95)"),
+    column: str = typer.Option("completion", "--column", metavar="COLUMN", help="text column (a messages column: its last message)"),
+    keep: str = typer.Option("first", "--keep", metavar="RULE", help="first | longest | highest_score"),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
+    encode: str = typer.Option("torch", "--encode", metavar="RUNTIME", help="embedding runtime: torch | onnx-int8"),
     rejected: Path | None = RejectedOpt,
     store: Path | None = StoreOpt,
 ):
@@ -240,20 +274,20 @@ def dedup(
 @app.command()
 def decontaminate(
     input_: str = InputArg,
-    benchmark: list[str] = typer.Option(..., "--benchmark", help="gsm8k, math500, ... | a domain (math, code, instruction, knowledge, all) | a path (repeatable)"),
+    benchmark: list[str] = typer.Option(..., "--benchmark", metavar="NAME", help="gsm8k, math500, ... | a domain (math, code, instruction, knowledge, all) | a path (repeatable)"),
     out: str = OutOpt,
-    report: Path | None = typer.Option(None, "--report", help="write the contamination report (per benchmark, per flagged row) to this .json"),
-    methods: str = typer.Option("ngram,embedding,answer,numbers,examples,skeleton", "--methods", help="comma list of ngram, embedding, answer, numbers, examples, skeleton, judge"),
-    text_column: str = typer.Option("question", "--text-column", help="the text to check (a messages column: its last message)"),
-    answer_column: str | None = typer.Option("answer", "--answer-column", help="the reference answer column, for answer match ('' for none)"),
-    action: str = typer.Option("reject", "--action", help="reject | flag (keep rows, add a `contamination` column)"),
-    model: str | None = typer.Option(None, "--model", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
-    multilingual_model: str | None = typer.Option(None, "--multilingual-model", help="embedding model for rows that are not English"),
-    judge_model: str | None = typer.Option(None, "--judge-model", help="judge: HF id, local path, or served model name"),
-    judge_backend: str = typer.Option("vllm", "--judge-backend", help="judge: vllm | openai | transformers"),
-    judge_base_url: str | None = typer.Option(None, "--judge-base-url", help="judge: an OpenAI-compatible endpoint"),
-    judge_api_key_env: str | None = typer.Option(None, "--judge-api-key-env", help="judge: the variable holding the API key"),
-    set_: list[str] | None = typer.Option(None, "--set", help="any other stage field: --set embedding_threshold=0.92, --set judge_sampling.max_tokens=256 (repeatable)"),
+    report: Path | None = typer.Option(None, "--report", metavar="FILE", help="write the contamination report (per benchmark, per flagged row) to this .json"),
+    methods: str = typer.Option("ngram,embedding,answer,numbers,examples,skeleton", "--methods", metavar="LIST", help="comma list of ngram, embedding, answer, numbers, examples, skeleton, judge"),
+    text_column: str = typer.Option("question", "--text-column", metavar="COLUMN", help="the text to check (a messages column: its last message)"),
+    answer_column: str | None = typer.Option("answer", "--answer-column", metavar="COLUMN", help="the reference answer column, for answer match ('' for none)"),
+    action: str = typer.Option("reject", "--action", metavar="ACTION", help="reject | flag (keep rows, add a `contamination` column)"),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
+    multilingual_model: str | None = typer.Option(None, "--multilingual-model", metavar="MODEL", help="embedding model for rows that are not English"),
+    judge_model: str | None = typer.Option(None, "--judge-model", metavar="MODEL", help="judge: HF id, local path, or served model name"),
+    judge_backend: str = typer.Option("vllm", "--judge-backend", metavar="BACKEND", help="judge: vllm | openai | transformers"),
+    judge_base_url: str | None = typer.Option(None, "--judge-base-url", metavar="URL", help="judge: an OpenAI-compatible endpoint"),
+    judge_api_key_env: str | None = typer.Option(None, "--judge-api-key-env", metavar="VAR", help="judge: the variable holding the API key"),
+    set_: list[str] | None = typer.Option(None, "--set", metavar="FIELD=VALUE", help="any other stage field: --set embedding_threshold=0.92, --set judge_sampling.max_tokens=256 (repeatable)"),
     rejected: Path | None = RejectedOpt,
     store: Path | None = StoreOpt,
 ):
@@ -292,10 +326,10 @@ def decontaminate(
 
 @app.command()
 def mix(
-    mixture: Path = typer.Argument(..., help="mixture YAML (see README, Mixtures)"),
-    set_: list[str] | None = typer.Option(None, "--set", help="override a mixture field: --set sources.0.weight=2 (repeatable)"),
+    mixture: Path = typer.Argument(..., metavar="MIXTURE", help="mixture YAML (see README, Mixtures)"),
+    set_: list[str] | None = typer.Option(None, "--set", metavar="KEY=VALUE", help="override a mixture field: --set sources.0.weight=2 (repeatable)"),
     store: Path | None = StoreOpt,
-    name: str | None = typer.Option(None, "--name", help="dataset name (default: the mixture's name)"),
+    name: str | None = typer.Option(None, "--name", metavar="NAME", help="dataset name (default: the mixture's name)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="print the composition, write nothing"),
 ):
     """Build a training mixture; the last line printed is the version ref (NAME@vN)."""
@@ -308,6 +342,10 @@ def mix(
         from datagen.recipe_io import load_mixture
         from datagen.store import Store
 
+        if not dry_run:
+            from datagen.output_checks import check_store
+
+            check_store(store)  # before any source is read
         spec = load_mixture(mixture, [*(set_ or []), *([f"name={json.dumps(name)}"] if name is not None else [])])
         st = Store(store)
         with warnings.catch_warnings():
@@ -331,9 +369,11 @@ def mix(
     typer.echo(str(ref))
 
 
-from datagen.cli_train import register as _register_train  # noqa: E402 - typer commands only, no heavy imports
+from datagen.cli_list import register as _register_list  # noqa: E402 - typer commands only, no heavy imports
+from datagen.cli_train import register as _register_train  # noqa: E402
 
 _register_train(app)
+_register_list(app)
 
 
 def main() -> None:

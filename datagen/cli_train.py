@@ -36,13 +36,13 @@ def train_spec(method: str, data: str | None, model: str | None, out: str | None
 def register(app: typer.Typer) -> None:
     @app.command()
     def train(
-        method: str = typer.Argument(..., help="sft | dpo | grpo"),
-        data: str | None = typer.Option(None, "--data", help="NAME@vN or a .jsonl/.parquet file"),
-        model: str | None = typer.Option(None, "--model", help="HF id or path to start from (default: the embedded tiny model)"),
-        out: str | None = typer.Option(None, "--out", help="output directory (checkpoints, model, card)"),
-        config: Path | None = typer.Option(None, "--config", help="a YAML train spec (flags and --set override it)"),
-        set_: list[str] | None = typer.Option(None, "--set", help="any spec field: --set learning_rate=1e-4 --set lora.r=8 --set trl.max_grad_norm=0.5"),
-        store: Path | None = typer.Option(None, "--store", help="dataset store directory"),
+        method: str = typer.Argument(..., metavar="METHOD", help="sft | dpo | grpo"),
+        data: str | None = typer.Option(None, "--data", metavar="DATA", help="NAME@vN or a .jsonl/.parquet file"),
+        model: str | None = typer.Option(None, "--model", metavar="MODEL", help="HF id or path to start from (default: the embedded tiny model)"),
+        out: str | None = typer.Option(None, "--out", metavar="DIR", help="output directory (checkpoints, model, card)"),
+        config: Path | None = typer.Option(None, "--config", metavar="SPEC.yaml", help="a YAML train spec (flags and --set override it)"),
+        set_: list[str] | None = typer.Option(None, "--set", metavar="FIELD=VALUE", help="any spec field: --set learning_rate=1e-4 --set lora.r=8 --set trl.max_grad_norm=0.5"),
+        store: Path | None = typer.Option(None, "--store", metavar="DIR", help="dataset store directory"),
     ):
         """Train a model on a dataset version with TRL (SFT, DPO or GRPO with datagen verifiers as rewards)."""
         try:
@@ -51,7 +51,14 @@ def register(app: typer.Typer) -> None:
             from datagen.train.run import train as run_train
 
             spec = train_spec(method, data, model, out, config, set_ or [])
-            result = run_train(spec, Store(store), progress=TrainProgress())
+            if spec.out:  # before the data is read or the model loaded
+                from datagen.output_checks import check_dir
+
+                check_dir(spec.out, "--out")
+            from datagen.progress import stdout_to_stderr
+
+            with stdout_to_stderr():  # stdout carries only the model directory
+                result = run_train(spec, Store(store), progress=TrainProgress())
         except DatagenError as e:
             _fail(e)
         typer.echo(json.dumps(result.metrics | {"losses": result.metrics["losses"][-5:]}), err=True)
@@ -59,27 +66,35 @@ def register(app: typer.Typer) -> None:
 
     @app.command("eval")
     def eval_(
-        model: str | None = typer.Option(None, "--model", help="HF id, local path, or served model name (default: the embedded tiny model)"),
-        data: str = typer.Option(..., "--data", help="NAME@vN | a .jsonl/.parquet file | a benchmark (gsm8k, math500, ...) | procedural"),
-        verifier: str = typer.Option("math_answer", "--verifier", help="math_answer | code_tests | ifeval"),
-        k: int = typer.Option(8, "--k", help="report pass@1 ... pass@k"),
-        n: int | None = typer.Option(None, "--n", help="samples per problem (default: k)"),
-        limit: int | None = typer.Option(None, "--limit", help="first N problems (procedural: how many; default 200)"),
-        backend: str = typer.Option("vllm", "--backend", help="vllm | transformers | openai"),
-        base_url: str | None = typer.Option(None, "--base-url", help="openai: the server's /v1 URL"),
-        temperature: float = typer.Option(0.8, "--temperature"),
-        top_p: float = typer.Option(1.0, "--top-p"),
-        max_tokens: int = typer.Option(512, "--max-tokens"),
-        template: str = typer.Option("solve", "--template", help="solve (step by step, \\boxed{}) | plain | a str.format template over {question}"),
-        seed: int = typer.Option(0, "--seed"),
-        dtype: str = typer.Option("auto", "--dtype", help="vllm/transformers dtype (float32 on a CPU)"),
-        out: Path | None = typer.Option(None, "--out", help="write the results (with per-problem counts) to this .json"),
-        store: Path | None = typer.Option(None, "--store", help="dataset store directory (also holds the request cache)"),
+        model: str | None = typer.Option(None, "--model", metavar="MODEL", help="HF id, local path, or served model name (default: the embedded tiny model)"),
+        data: str = typer.Option(..., "--data", metavar="DATA", help="NAME@vN | a .jsonl/.parquet file | a benchmark (gsm8k, math500, ...) | procedural"),
+        verifier: str = typer.Option("math_answer", "--verifier", metavar="NAME", help="math_answer | code_tests | ifeval"),
+        k: int = typer.Option(8, "--k", metavar="K", help="report pass@1 ... pass@k"),
+        n: int | None = typer.Option(None, "--n", metavar="N", help="samples per problem (default: k)"),
+        limit: int | None = typer.Option(None, "--limit", metavar="N", help="first N problems (procedural: how many; default 200)"),
+        backend: str = typer.Option("vllm", "--backend", metavar="BACKEND", help="vllm | transformers | openai"),
+        base_url: str | None = typer.Option(None, "--base-url", metavar="URL", help="openai: the server's /v1 URL"),
+        temperature: float = typer.Option(0.8, "--temperature", metavar="T"),
+        top_p: float = typer.Option(1.0, "--top-p", metavar="P"),
+        max_tokens: int = typer.Option(512, "--max-tokens", metavar="N"),
+        template: str = typer.Option("solve", "--template", metavar="TEMPLATE", help="solve (step by step, \\boxed{}) | plain | a str.format template over {question}"),
+        seed: int = typer.Option(0, "--seed", metavar="SEED"),
+        dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help="vllm/transformers dtype (float32 on a CPU)"),
+        out: Path | None = typer.Option(None, "--out", metavar="FILE", help="write the results (with per-problem counts) to this .json"),
+        store: Path | None = typer.Option(None, "--store", metavar="DIR", help="dataset store directory (also holds the request cache)"),
     ):
         """pass@1 and unbiased pass@k of a model, scored by a datagen verifier."""
         try:
-            result = run_eval(model, data, verifier, k, n or k, limit, backend, base_url, temperature, top_p, max_tokens, template,
-                              seed, dtype, store)
+            from datagen.output_checks import check_file, check_store
+
+            if out is not None:  # before a model is loaded
+                check_file(out, "--out")
+            check_store(store)  # the request cache lives there
+            from datagen.progress import stdout_to_stderr
+
+            with stdout_to_stderr():  # engine logs and prints stay off stdout: it carries only the result
+                result = run_eval(model, data, verifier, k, n or k, limit, backend, base_url, temperature, top_p, max_tokens,
+                                  template, seed, dtype, store)
         except DatagenError as e:
             _fail(e)
         from rich.console import Console
@@ -112,4 +127,4 @@ def run_eval(model, data, verifier, k, n, limit, backend, base_url, temperature,
     except ValidationError as e:
         err = e.errors()[0]
         raise UserError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
-    return eval_model(spec, ev, Store(store), progress=sys.stderr.isatty())
+    return eval_model(spec, ev, Store(store), progress=sys.stderr.isatty(), field="--model")

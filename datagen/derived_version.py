@@ -24,7 +24,7 @@ def publish_filtered(
     from datagen import stage_io
     from datagen.card import render_card
     from datagen.hashing import digest
-    from datagen.publish import SPLITS, library_versions, manifest_header
+    from datagen.publish import SPLITS, final_dir, library_versions, manifest_header, write_rejected, write_split_file
 
     stage = {"spec": spec.model_dump(mode="json"), "impl": describe}
     fingerprint = digest({"input": input_fingerprint, "stage": stage})
@@ -32,9 +32,8 @@ def publish_filtered(
     def write(tmp, ref):
         (tmp / "data").mkdir()
         (tmp / "rejected").mkdir()
-        stage_io.write_parquet(kept, tmp / "data" / "train-00000-of-00001.parquet")
-        if rejected.num_rows:
-            stage_io.write_parquet(rejected, tmp / "rejected" / "rejected-00000-of-00001.parquet")
+        write_split_file(kept, tmp / "data" / "train-00000-of-00001.parquet")
+        write_rejected(rejected, tmp / "rejected", kept.schema)  # an empty split (schema, no rows) when none was rejected
         manifest = {
             **manifest_header(ref, fingerprint),
             "recipe": {"command": command, "output": {"name": name}, "stages": [stage["spec"]]},
@@ -69,6 +68,6 @@ def publish_filtered(
             "splits": SPLITS,
         }
         stage_io.write_json(tmp / "manifest.json", manifest)
-        (tmp / "README.md").write_text(render_card(manifest))
+        (tmp / "README.md").write_text(render_card(manifest, final_dir(tmp, ref)))
 
     return store.publish(name, fingerprint, write)

@@ -34,23 +34,62 @@ def model_identity(model: str | None) -> str:
 
 @functools.lru_cache(maxsize=4)
 def load(model: str | None = None, device: str | None = None):
+    """The sentence-transformers model (cached per process). A name that is no local path and
+    no valid Hub id, or one that is not cached while the Hub is offline, fails at once with a
+    one-line error naming the model."""
+    from datagen.llm.model_ref import check_model_ref, load_error
+
+    name = model or default_model()
+    if model is not None:
+        check_model_ref(model, "sentence-transformers", "embedding model",
+                        aliases=() if "/" in model else (f"sentence-transformers/{model}",))
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(model or default_model(), device=device or "cpu")
+    from datagen.llm.transformers_backend import no_load_bars
+
+    try:
+        with no_load_bars(name):
+            return SentenceTransformer(name, device=device or "cpu")
+    except Exception as e:
+        err = load_error(e, name, "sentence-transformers", "embedding model")
+        if err is None:
+            raise
+        raise err from None
 
 
 def embed(texts: list[str], model: str | None = None, batch_size: int = 64, runtime: str = "torch"):
-    """(len(texts), dim) float32 numpy array of unit vectors."""
+    """(len(texts), dim) float32 numpy array of unit vectors. Encoding shows a bar over the
+    texts (on stderr; a row of the running display, see `datagen.progress.task`)."""
     import numpy as np
+
+    from datagen.progress import task
 
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    st = load(model)
-    if runtime == "onnx-int8":
-        from datagen.onnx_encoder import load as load_onnx
-
-        return load_onnx(model or default_model(), st).encode(list(texts), batch_size=batch_size)
-    if runtime != "torch":
+    if runtime not in RUNTIMES:
         raise ValueError(f"runtime: {runtime!r} is not one of {RUNTIMES}")
-    vecs = st.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    return np.asarray(vecs, dtype=np.float32)
+    st = load(model)
+    texts = list(texts)
+    # Encode in chunks of whole batches, in the order the encoder sorts by itself (sentence-
+    # transformers: longest first; onnx: shortest first), so every batch holds the same texts as
+    # in one big call (int8 activations are quantized per batch) and the bar moves per chunk.
+    lengths = np.array([len(t) for t in texts])
+    order = np.argsort(lengths if runtime == "onnx-int8" else -lengths, kind="stable")
+    chunk = max(batch_size, 1) * 16
+    out = None
+    with task(f"encoding ({model_identity(model)}, {runtime})", total=len(texts)) as advance:
+        if runtime == "onnx-int8":
+            from datagen.onnx_encoder import load as load_onnx
+
+            enc = load_onnx(model or default_model(), st)
+            encode = lambda part: enc.encode(part, batch_size=batch_size)  # noqa: E731
+        else:
+            encode = lambda part: st.encode(part, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)  # noqa: E731
+        for i in range(0, len(texts), chunk):
+            idx = order[i:i + chunk]
+            vecs = np.asarray(encode([texts[j] for j in idx]), dtype=np.float32)
+            if out is None:
+                out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[idx] = vecs
+            advance(len(idx))
+    return out

@@ -60,12 +60,32 @@ class RunResult:
 def make_stage(spec, ctx: StageContext):
     import filters
     import generators
+    from datagen.progress import current
     from datagen.python_stage import PythonStage
 
     table = {**generators.REGISTRY, **filters.REGISTRY, "python": PythonStage}
     if spec.type not in table:
         raise UserError(f"stages.{ctx.index}.type: unknown stage {spec.type!r} (known: {', '.join(sorted(table))})")
-    return table[spec.type](spec, ctx)
+    impl = table[spec.type](spec, ctx)
+    return impl if current() is not None else Announced(impl, spec.label)
+
+
+class Announced:
+    """A stage run outside a recipe (`datagen verify`, `dedup`, `decontaminate`): while it runs,
+    a progress row on stderr names it and its row count (with the elapsed time on a terminal;
+    encoding bars nest under it). Everything else is the stage's own."""
+
+    def __init__(self, impl, label: str):
+        self._impl, self._label = impl, label
+
+    def __getattr__(self, name):
+        return getattr(self._impl, name)
+
+    def __call__(self, ds):
+        from datagen.progress import task
+
+        with task(f"{self._label}: {len(ds)} rows"):
+            return self._impl(ds)
 
 
 def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> RunResult:

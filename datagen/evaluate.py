@@ -119,10 +119,12 @@ def ks_for(k: int, n: int) -> list[int]:
     return sorted(set(out + [k])) if k <= n else out
 
 
-def eval_model(model_spec, ev, store, progress: bool = False) -> dict:
-    """Score `model_spec` (a ModelSpec) as `ev` (an EvalSpec) says, through the request cache."""
+def eval_model(model_spec, ev, store, progress: bool = False, field: str = "model") -> dict:
+    """Score `model_spec` (a ModelSpec) as `ev` (an EvalSpec) says, through the request cache.
+    `field` names the model in errors (`--model` on the command line)."""
     from datagen.llm import make_llm
     from datagen.llm.cache import RequestCache
+    from datagen.progress import quiet
     from filters.verify import get_verifier
     from schemas.prompts import SOLVE
     from schemas.sampling import Sampling
@@ -139,7 +141,11 @@ def eval_model(model_spec, ev, store, progress: bool = False) -> dict:
     cache_path = store.root / ".cache" / "requests.sqlite"
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     cache = RequestCache(cache_path)
-    llm = make_llm(model_spec, cache, progress=progress)
+    try:
+        llm = make_llm(model_spec, cache, progress=progress and not quiet(), field=field, announce=True)
+    except BaseException:
+        cache.close()
+        raise
     try:
         result = evaluate(llm, problems, fn, n=n, ks=ks_for(ev.k, n), sampling=sampling)
     finally:

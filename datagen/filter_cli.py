@@ -14,6 +14,7 @@ What it does not do: sharding, caching or resume (use a recipe for long LLM-judg
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from datagen.errors import UserError
 from datagen.store import Store, is_ref
 
 FILE_SUFFIXES = (".jsonl", ".json", ".parquet")
+EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,9}$")  # what reads as a file extension (.csv, .txt, .gz), not a name's `.5`
 
 
 def read_input(text: str, store: Store):
@@ -68,15 +70,43 @@ def write_file(df, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def check_output(out: str, what: str = "--out") -> None:
+def check_output(out: str, what: str = "--out") -> str:
+    """'file' or 'version': what OUT names. A dotted suffix that is not a known file
+    extension (x.csv) is an error, never a dataset called `x.csv`."""
     from schemas.recipe import NAME
 
     if Path(out).suffix.lower() in FILE_SUFFIXES:
-        return
+        return "file"
     if "@" in out:
         raise UserError(f"{what}: {out!r}: name the dataset only (NAME); its version number is assigned")
+    if EXTENSION.search(Path(out).name):
+        raise UserError(f"{what}: {out!r}: unknown file extension {Path(out).suffix!r}; a file output ends in "
+                        f"{', '.join(FILE_SUFFIXES)}; a dataset NAME (a new version NAME@vN) has no extension")
     if not NAME.match(out):
-        raise UserError(f"{what}: {out!r} is neither a .jsonl/.parquet path nor a dataset NAME")
+        raise UserError(f"{what}: {out!r} is neither a .jsonl/.json/.parquet path nor a dataset NAME "
+                        "(letters, digits, '.', '_' or '-', no '/')")
+    return "version"
+
+
+def check_outputs(out: str, rejected_out: str | None, report_out: str | None, store_root, uses_store: bool = False) -> str:
+    """Every output of a filter command, before any work: names, extensions, and that each
+    file (or the store, for a version) can be written. Returns check_output's kind."""
+    from datagen.output_checks import check_distinct, check_file, check_store
+
+    kind = check_output(out)
+    if rejected_out is not None and Path(rejected_out).suffix.lower() not in FILE_SUFFIXES:
+        raise UserError(f"--rejected: {rejected_out!r} must be a {', '.join(FILE_SUFFIXES)} path")
+    if report_out is not None and Path(report_out).suffix.lower() != ".json":
+        raise UserError(f"--report: {report_out!r} must be a .json path")
+    check_distinct({"--out": out if kind == "file" else None, "--rejected": rejected_out, "--report": report_out})
+    if kind == "file":
+        check_file(out, "--out")
+    for option, path in (("--rejected", rejected_out), ("--report", report_out)):
+        if path is not None:
+            check_file(path, option)
+    if kind == "version" or uses_store:
+        check_store(store_root)
+    return kind
 
 
 def run_filter(
@@ -92,16 +122,10 @@ def run_filter(
     """Apply `spec` (a filter stage spec) to INPUT; write kept rows to OUT. Returns a summary.
     `models` (name -> ModelSpec) serves filters that call an LLM; a filter's report
     (decontamination) is written to `report_out` and into the version's manifest."""
-    import pyarrow as pa
-
     from datagen import stage_io
     from datagen.engine import StageContext, make_stage
 
-    check_output(out)
-    if rejected_out is not None and Path(rejected_out).suffix.lower() not in FILE_SUFFIXES:
-        raise UserError(f"--rejected: {rejected_out!r} must be a .jsonl or .parquet path")
-    if report_out is not None and Path(report_out).suffix.lower() != ".json":
-        raise UserError(f"--report: {report_out!r} must be a .json path")
+    kind = check_outputs(out, rejected_out, report_out, store.root, uses_store=bool(models))
     df, label, parents, fp = read_input(input_, store)
     pool = None
     if models:
@@ -120,11 +144,13 @@ def run_filter(
     report = stage_io.stage_report(impl)
     stats = stage_io.shard_stats(len(df), kept, rejected, seconds, generated=False)
     summary = {"input": label, **{k: stats[k] for k in ("rows_in", "kept", "rejected", "reasons", "seconds")}}
+    if report and "flagged_rows" in report:  # decontamination: with action flag, flagged rows are kept
+        summary.update(flagged=report["flagged_rows"], action=report.get("action"))
     if report_out is not None:
         Path(report_out).parent.mkdir(parents=True, exist_ok=True)
         stage_io.write_json(Path(report_out), report or {})
         summary["report"] = report_out
-    if Path(out).suffix.lower() in FILE_SUFFIXES:
+    if kind == "file":
         write_file(kept, Path(out))
         if rejected_out is not None:
             write_file(rejected, Path(rejected_out))
@@ -136,7 +162,7 @@ def run_filter(
         store,
         out,
         kept.to_arrow(),
-        rejected.to_arrow() if len(rejected) else pa.table({}),
+        rejected.to_arrow(),
         spec=spec,
         describe=describe,
         report=report,
@@ -150,3 +176,13 @@ def run_filter(
         write_file(rejected, Path(rejected_out))
     summary.update(out=str(ref), created=created)
     return summary
+
+
+def summary_line(s: dict) -> str:
+    """One line for people: rows in, kept, rejected with reasons, flagged (decontaminate --action flag)."""
+    reasons = ", ".join(f"{k}: {v}" for k, v in sorted(s["reasons"].items()))
+    line = f"{s['rows_in']} rows in, {s['kept']} kept, {s['rejected']} rejected" + (f" ({reasons})" if reasons else "")
+    if "flagged" in s:
+        verb = "flagged (kept, see the `contamination` column)" if s.get("action") == "flag" else "flagged and rejected"
+        line += f"; {s['flagged']} {verb}"
+    return line

@@ -1,6 +1,8 @@
 """The models a run uses, built lazily by name from `recipe.models`, sharing one request
 cache. A stage asks for `pool.get("policy")`; engines start only when first needed, so a
-fully cached re-run never loads a model."""
+fully cached re-run never loads a model. While an engine starts, the progress display shows
+"starting vLLM (model M)"; a model that cannot be found fails with an error naming
+`models.NAME.model`."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ class LLMPool:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
                 self._cache = RequestCache(self.cache_path)
             bar = self.progress.llm_callback(name) if self.progress is not None else None
-            self._llms[name] = make_llm(self.specs[name], self._cache, bar)
+            self._llms[name] = make_llm(self.specs[name], self._cache, bar, field=f"models.{name}.model", announce=True)
         return self._llms[name]
 
     def stats(self) -> dict:

@@ -5,7 +5,8 @@ onnxruntime with the model's own tokenizer and pooling.
 Why not sentence-transformers' `backend="onnx"`: it needs `optimum-onnx`, which pins
 transformers < 4.58 and so cannot live beside vLLM and TRL; `torch.onnx` and onnxruntime's
 own quantizer do the same job. The exported files are cached per model under
-`$DATAGEN_CACHE/onnx/` (written atomically), so a model is exported once (seconds).
+`$DATAGEN_CACHE/onnx/` (written atomically), so a model is exported once (seconds), with the
+exporter's warnings silenced (`datagen -v` shows them).
 
 What it covers: BERT-style encoders with mean or CLS pooling (all-MiniLM, bge, e5, gte, ...).
 What it does not: GPUs (use torch there), models whose pooling is not mean/CLS.
@@ -13,6 +14,7 @@ What it does not: GPUs (use torch there), models whose pooling is not mean/CLS.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import shutil
@@ -73,6 +75,29 @@ def _export(st_model, out_dir: Path) -> None:
     (out_dir / "inputs.txt").write_text("\n".join(names))
 
 
+@contextlib.contextmanager
+def _quiet_export():
+    """The exporter's TracerWarnings (tensor-to-bool conversions in transformers' masking code,
+    harmless for a fixed-rank encoder), its opset notes and onnxruntime's "consider
+    pre-processing" log are not the user's to act on: silenced unless -v."""
+    import logging
+    import warnings
+
+    from datagen.progress import verbose
+
+    if verbose():
+        yield
+        return
+    was = logging.root.manager.disable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(max(was, logging.WARNING))
+        try:
+            yield
+        finally:
+            logging.disable(was)
+
+
 def int8_model_dir(model: str, st_model) -> Path:
     from datagen.paths import cache_dir
 
@@ -83,7 +108,8 @@ def int8_model_dir(model: str, st_model) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".export-"))
     try:
-        _export(st_model, tmp)
+        with _quiet_export():
+            _export(st_model, tmp)
         if not final.exists():
             tmp.rename(final)
     finally:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -35,6 +36,61 @@ def manifest_header(ref, fingerprint: str) -> dict:
 
 
 SPLITS = {"train": "data/*.parquet", "rejected": "rejected/*.parquet"}
+REJECTED_FILE = "rejected-00000-of-00001.parquet"
+
+
+def final_dir(tmp: Path, ref) -> Path:
+    """Where `Store.publish` renames the temporary directory `tmp` to: `ROOT/NAME/vN`."""
+    return tmp.parent / f"v{ref.version}"
+
+
+def empty_rejected(kept_schema):
+    """The rejected split when no row was rejected: no rows, the kept rows' columns plus
+    `rejected_by` and `reason` (so `rejected/` is never empty and every reader sees the schema)."""
+    import pyarrow as pa
+
+    fields = [f for f in kept_schema if f.name not in ("rejected_by", "reason")]
+    return pa.schema([*fields, pa.field("rejected_by", pa.string()), pa.field("reason", pa.string())]).empty_table()
+
+
+def write_split_file(table, path: Path) -> None:
+    """One parquet file of a split, atomically. A table with no rows is written with no row
+    group at all: `datasets` cannot read a zero-row row group (pyarrow's default for an empty
+    table: "BatchSize must be greater than 0"), which would break every load of the split."""
+    import pyarrow.parquet as pq
+
+    table = stage_io.standard_types(table)
+    if table.num_rows:
+        stage_io.write_parquet(table, path)
+        return
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.ParquetWriter(tmp, table.schema).close()
+    os.replace(tmp, path)
+
+
+def write_rejected(table, folder: Path, kept_schema) -> int:
+    """Write the rejected split (an empty one with the schema when `table` has no rows); returns its rows."""
+    if table is None or not table.num_rows:
+        table = empty_rejected(kept_schema)
+    write_split_file(table, folder / REJECTED_FILE)
+    return table.num_rows
+
+
+def write_kept_shards(shards: list[Path], folder: Path, fallback_schema) -> int:
+    """The train split from the last stage's shard files: shards with rows, renumbered
+    (an empty shard file would break `datasets`), or one empty file with the schema when no
+    row was kept. Returns the rows."""
+    import pyarrow.parquet as pq
+
+    files = [(p, pq.read_metadata(p).num_rows) for p in shards if p.is_file()]
+    full = [(p, n) for p, n in files if n]
+    if not full:
+        schema = pq.read_schema(files[0][0]) if files else fallback_schema
+        write_split_file(schema.empty_table(), folder / "train-00000-of-00001.parquet")
+        return 0
+    for j, (p, _) in enumerate(full):
+        shutil.copyfile(p, folder / f"train-{j:05d}-of-{len(full):05d}.parquet")
+    return sum(n for _, n in full)
 
 
 def merge_stats(parts: list, key: str = ""):
@@ -64,19 +120,13 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
     data.mkdir()
     rej.mkdir()
     last = records[-1].dir
-    kept_rows = 0
-    for j in range(n_shards):
-        src = stage_io.shard_paths(last, j)[0]
-        if src.is_file():
-            shutil.copyfile(src, data / f"train-{j:05d}-of-{n_shards:05d}.parquet")
-            kept_rows += stage_io.read_parquet(src).num_rows
+    kept_rows = write_kept_shards([stage_io.shard_paths(last, j)[0] for j in range(n_shards)], data, seeds.table.schema)
     rejected = [stage_io.read_parquet(p) for rec in records for p in sorted(rec.dir.glob("shard-*.rejected.parquet"))]
     rejected = [t for t in rejected if t.num_rows]
-    rej_rows = 0
-    if rejected:
-        table = pa.concat_tables([stage_io.standard_types(t) for t in rejected], promote_options="default")
-        rej_rows = table.num_rows
-        stage_io.write_parquet(table, rej / "rejected-00000-of-00001.parquet")
+    table = pa.concat_tables([stage_io.standard_types(t) for t in rejected], promote_options="default") if rejected else None
+    kept_files = sorted(data.glob("*.parquet"))
+    kept_schema = stage_io.read_parquet(kept_files[0]).schema if kept_files else seeds.table.schema
+    rej_rows = write_rejected(table, rej, kept_schema)
 
     stages = []
     contamination = {}
@@ -121,5 +171,5 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         "splits": SPLITS,
     }
     stage_io.write_json(tmp / "manifest.json", manifest)
-    (tmp / "README.md").write_text(render_card(manifest))
+    (tmp / "README.md").write_text(render_card(manifest, final_dir(tmp, ref)))
 

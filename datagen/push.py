@@ -30,5 +30,32 @@ def push_version(store, ref: str, repo_id: str, tag: bool = True, private: bool 
         if tag:
             api.create_tag(repo_id, tag=f"v{r.version}", revision=commit.oid, repo_type="dataset")  # an existing tag is an error, never moved
     except HfHubHTTPError as e:
-        raise DatagenError(f"push to {repo_id} failed: {e}") from None
+        raise DatagenError(f"push to {repo_id} failed: {_first_line(e)}") from None
+    except Exception as e:
+        if not _unreachable(e):
+            raise
+        from huggingface_hub import constants
+
+        raise DatagenError(f"cannot reach the Hugging Face Hub ({constants.ENDPOINT}): {_first_line(e)}; "
+                           "check the network or HF_ENDPOINT") from None
     return {**plan, "commit": commit.oid, "url": commit.commit_url}
+
+
+def _unreachable(err: BaseException) -> bool:
+    """A network failure anywhere in the chain: offline mode (a ConnectionError), refused or
+    timed-out connections, DNS, and the HTTP client's transport errors (httpx/requests)."""
+    import socket
+
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, (ConnectionError, TimeoutError, socket.gaierror)):
+            return True
+        if {c.__name__ for c in type(err).__mro__} & {"TransportError", "NetworkError", "TimeoutException", "ConnectTimeout", "RequestException"}:
+            return True
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return False
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0].rstrip(".")

@@ -77,6 +77,11 @@ def _child(node: Any, part: str, path: list[str], create: bool) -> Any:
     raise UserError(f"--set {'.'.join(path)}: parent is a value, not a mapping or list")
 
 
+# where each kind of spec is documented (README sections; `datagen list` prints the stage types)
+REFERENCE = {"recipe": "README.md, Recipe reference", "mixture": "README.md, Mixtures",
+             "train spec": "README.md, Trainer and eval", "options": "the command's --help"}
+
+
 def format_validation_error(err, source: str, what: str = "recipe", prefix: str = "") -> str:
     """One line per error, each naming its field (`prefix` + the field path, e.g. `--`)."""
     lines = [f"{source}: invalid {what} ({err.error_count()} error{'s' if err.error_count() > 1 else ''}):"]
@@ -84,7 +89,7 @@ def format_validation_error(err, source: str, what: str = "recipe", prefix: str 
         loc = ".".join(str(x) for x in e["loc"] if not _is_union_tag(x))
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown field (check its spelling and indentation against README.md, Recipe reference)"
+            msg = f"unknown field (check its spelling and indentation against {REFERENCE.get(what, 'README.md')})"
         elif e["type"] == "union_tag_invalid":
             tag = e["input"].get("type") if isinstance(e["input"], dict) else e["input"]
             msg = f"unknown type {tag!r}; expected one of {e['ctx']['expected_tags']}"
@@ -129,3 +134,46 @@ def load_mixture(path: str | Path, overrides: list[str] | None = None):
         return Mixture.model_validate(data)
     except ValidationError as e:
         raise UserError(format_validation_error(e, str(path), "mixture")) from None
+
+
+def verifier_references(recipe) -> list[tuple[str, str]]:
+    """(field, verifier name) for every verifier a recipe names: stages' `verifier`/`audit`,
+    the loop's GRPO `train.rewards` and `eval.verifier`."""
+    out = []
+    for i, stage in enumerate(recipe.stages):
+        for attr in ("verifier", "audit"):
+            name = getattr(stage, attr, None)
+            if isinstance(name, str):
+                out.append((f"stages.{i}.{attr}", name))
+    if recipe.train is not None:
+        out += [(f"train.rewards.{j}", name) for j, name in enumerate(recipe.train.rewards)]
+    if recipe.eval is not None:
+        out.append(("eval.verifier", recipe.eval.verifier))
+    return out
+
+
+def check_recipe(recipe, store, read_source: bool = True):
+    """What `datagen run` rejects before it generates anything, beyond the schema (which
+    `load_recipe` checks, with the model names the stages use): unknown verifiers in any
+    stage, `type: python` callables that do not import, and, with `read_source`, a source
+    that cannot be read: a missing or unreadable file, bad JSON lines, a missing question
+    column, a `NAME@vN` that is not in the store. `run` checks the verifiers and callables
+    with this before its first stage and reads its source with the same `load_source`;
+    `validate` does all of it. Returns the seed table, or None when not read (a Hub source is
+    never fetched here)."""
+    from types import SimpleNamespace
+
+    from filters.verify import get_verifier
+
+    for field, name in verifier_references(recipe):
+        get_verifier(name, field)
+    for i, stage in enumerate(recipe.stages):
+        if stage.type == "python":
+            from datagen.python_stage import PythonStage
+
+            PythonStage(stage, SimpleNamespace(index=i))
+    if not read_source or recipe.source.type == "hub":
+        return None
+    from datagen.sources import load_source
+
+    return load_source(recipe.source, store.root)

@@ -83,17 +83,22 @@ def read_jsonl(path: Path, field: str = "source.path"):
 
 
 def _raise_bad_jsonl_line(path: Path, err: Exception):
-    """Find the first line that is not a JSON object, and say which (only on the error path)."""
+    """Find the first line that is not a JSON object, and say which (only on the error path);
+    a file with no line holding anything is empty (polars: "Cannot infer NDJSON types on empty reader")."""
+    rows = 0
     with path.open(encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
+            rows += 1
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as je:
                 raise UserError(f"{path}:{n}: not valid JSON ({je.msg} at column {je.colno}); each line must be one JSON object") from None
             if not isinstance(obj, dict):
                 raise UserError(f"{path}:{n}: expected a JSON object per line, got {type(obj).__name__}") from None
+    if not rows:
+        raise UserError(f"{path} is empty (no rows)") from None
     raise UserError(f"{path}: cannot read as JSON lines: {err}") from None
 
 

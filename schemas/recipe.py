@@ -66,8 +66,24 @@ class Recipe(BaseModel):
     @model_validator(mode="after")
     def _models_exist(self) -> Recipe:
         for i, stage in enumerate(self.stages):
-            name = getattr(stage, "model", None)
-            if name is not None and name not in self.models:
-                known = ", ".join(sorted(self.models)) or "none"
-                raise ValueError(f"stages.{i}.model: unknown model '{name}' (recipe.models has: {known})")
+            for field, name in model_references(stage):
+                if name not in self.models:
+                    known = ", ".join(sorted(self.models)) or "none"
+                    raise ValueError(f"stages.{i}.{field}: unknown model '{name}' (recipe.models has: {known})")
         return self
+
+
+def model_references(stage) -> list[tuple[str, str]]:
+    """(field, name) for each recipe model a stage uses: fields documented as "a key of
+    recipe.models", `creator_model`, and `judge_model` when the judge method is on. (A dedup
+    or decontaminate stage's `model` is an embedding model, not a recipe model.)"""
+    out = []
+    for field, info in type(stage).model_fields.items():
+        name = getattr(stage, field)
+        if name is None or not isinstance(name, str):
+            continue
+        if field == "judge_model" and "judge" not in (getattr(stage, "methods", None) or []):
+            continue
+        if "recipe.models" in (info.description or "") or field == "creator_model":
+            out.append((field, name))
+    return out

@@ -97,3 +97,11 @@ def test_gsm8k_seeds_load(shared_dir):
         pytest.skip(f"{path} absent (shared/ seeds not checked out beside the repo)")
     t = load_source(spec({"type": "jsonl", "path": str(path), "id_column": "id", "limit": 50})).table
     assert t.num_rows == 50 and t.column("id").to_pylist()[0].startswith("gsm8k/train/")
+
+
+@pytest.mark.parametrize("text", ["", "\n", "  \n\n"])
+def test_empty_jsonl_is_named_not_a_polars_error(tmp_path, text):
+    p = tmp_path / "empty.jsonl"
+    p.write_text(text)
+    with pytest.raises(UserError, match=r"empty\.jsonl is empty \(no rows\)$"):
+        load_source(spec({"type": "jsonl", "path": str(p)}))

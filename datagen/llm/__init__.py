@@ -82,14 +82,39 @@ def weights_stamp(model_dir: str | Path) -> str:
     return hashlib.sha256(json.dumps([[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]).encode()).hexdigest()[:16]
 
 
-def make_backend(spec: ModelSpec) -> Backend:
+def make_backend(spec: ModelSpec, field: str = "model", announce: bool = False) -> Backend:
     """The backend `spec.backend` names. Its identity (the cache's notion of "which model") is
-    the backend's own fields plus `resolve_model`'s and `output_settings`'."""
+    the backend's own fields plus `resolve_model`'s and `output_settings`'.
+    A model that cannot be found (no such path, not a valid Hub id, not cached while the Hub is
+    offline, not on the Hub) fails here with a one-line DatagenError naming `field`, the model
+    and the backend, before any engine starts where that can be known beforehand.
+    `announce`: show "starting vLLM (model M)" on the progress display while the engine starts."""
+    if spec.model is not None and spec.backend in ("vllm", "transformers"):
+        from datagen.llm.model_ref import check_model_ref
+
+        check_model_ref(spec.model, spec.backend, field, spec.revision, cache_dir=spec.engine_args.get("download_dir"),
+                        need=("config.json", "params.json"))
     path, identity = resolve_model(spec)
     module, name = BACKENDS[spec.backend]
-    return getattr(importlib.import_module(module), name)(spec, path, {**identity, **output_settings(spec)})
+    cls = getattr(importlib.import_module(module), name)
+    try:
+        if not announce or spec.backend == "openai":
+            return cls(spec, path, {**identity, **output_settings(spec)})
+        from datagen.progress import starting
+
+        with starting(spec.backend, spec.model or TINY_NAME):
+            return cls(spec, path, {**identity, **output_settings(spec)})
+    except Exception as e:
+        if spec.backend == "openai":
+            raise
+        from datagen.llm.model_ref import load_error
+
+        err = load_error(e, spec.model or path, spec.backend, field)
+        if err is None:
+            raise
+        raise err from None
 
 
-def make_llm(spec: ModelSpec, cache: RequestCache, progress=None) -> CachedLLM:
-    """A CachedLLM over the backend `spec` describes."""
-    return CachedLLM(make_backend(spec), cache, progress)
+def make_llm(spec: ModelSpec, cache: RequestCache, progress=None, field: str = "model", announce: bool = False) -> CachedLLM:
+    """A CachedLLM over the backend `spec` describes (`field`, `announce`: see `make_backend`)."""
+    return CachedLLM(make_backend(spec, field, announce), cache, progress)

@@ -12,6 +12,7 @@ What it does not do: batching, speculative tricks or anything fast; use vLLM for
 
 from __future__ import annotations
 
+import contextlib
 from typing import Sequence
 
 from datagen.llm.base import Completion, OnDone, Request
@@ -31,7 +32,8 @@ class TransformersBackend:
         kwargs = {"revision": spec.revision} if spec.revision else {}
         self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
         torch_dtype = self.dtype if self.dtype == "auto" else getattr(torch, self.dtype)
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kwargs, **spec.engine_args)
+        with no_load_bars(path):
+            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kwargs, **spec.engine_args)
         self.model.to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         eos = [] if eos is None else ([eos] if isinstance(eos, int) else list(eos))
@@ -99,6 +101,26 @@ class TransformersBackend:
 
     def close(self) -> None:
         self.model = None
+
+
+@contextlib.contextmanager
+def no_load_bars(path: str):
+    """transformers' "Loading weights" bar off while a model loads from a local directory
+    (unless -v); from the Hub the download bars stay."""
+    from pathlib import Path
+
+    from transformers.utils import logging as tf_log
+
+    from datagen.progress import verbose
+
+    was = tf_log.is_progress_bar_enabled()
+    if was and not verbose() and Path(path).is_dir():
+        tf_log.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was and not tf_log.is_progress_bar_enabled():
+            tf_log.enable_progress_bar()
 
 
 def sample_token(logits, temperature: float, top_p: float, gen) -> int:

@@ -60,6 +60,10 @@ class VLLMBackend:
             # vLLM 0.32 CPU: a seeded request whose prompt is split by chunked prefill
             # crashes the worker ("CPU Generator does not use offset"); prefill whole prompts.
             kwargs["enable_chunked_prefill"] = False
+        from datagen.progress import verbose
+
+        if not verbose():
+            kwargs["use_tqdm_on_load"] = False  # "Loading safetensors checkpoint shards" bars; -v shows them
         kwargs.update(spec.engine_args)
         self.llm = LLM(**kwargs)
         self._ids = itertools.count()

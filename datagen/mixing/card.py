@@ -36,7 +36,10 @@ def composition_table(m: dict) -> list[str]:
     return lines
 
 
-def render_mixture_card(m: dict) -> str:
+def render_mixture_card(m: dict, path=None) -> str:
+    """The card; `path` is the version's directory (for the load snippet)."""
+    from datagen.card import load_snippet, size_category
+
     mix = m["mixture"]
     header = {
         "configs": [
@@ -46,6 +49,7 @@ def render_mixture_card(m: dict) -> str:
         "license": m["recipe"]["output"].get("license", "other"),
         "tags": ["datagen", "mixture"] + (["synthetic"] if mix["synthetic_rows"] else []),
         "task_categories": ["text-generation"],
+        "size_categories": [size_category(m["counts"]["train"])],
         "datagen": {"ref": m["ref"], "fingerprint": m["fingerprint"]},
     }
     tok = mix.get("tokenizer")
@@ -57,9 +61,8 @@ def render_mixture_card(m: dict) -> str:
         f"A training mixture made by [datagen](https://pypi.org/project/datagen/) from {len(mix['composition'])} sources, "
         f"in TRL's {mix['format']} format ({columns}, plus `answer`, `source`, `domain`, `difficulty`, `synthetic`, `num_tokens`, `meta`). "
         f"Fingerprint `{m['fingerprint']}`; created {m['created_at']}.", "",
-        "## Load", "", "```python", "from datasets import load_dataset",
-        'train = load_dataset("PATH_OR_REPO", split="train")', 'test = load_dataset("PATH_OR_REPO", split="test")  # held out by prompt',
-        "```", "",
+        "## Load", "", "`train`; `test`, held out by prompt; `rejected`, with `rejected_by` and `reason`.", "",
+        "```python", *load_snippet(m, path), "```", "",
         "## Composition", "", *composition_table(m), "",
         f"Synthetic fraction: {mix['summary']['synthetic_fraction']:.1%} by {m['recipe']['mixture']['synthetic']['basis']}.",
     ]

@@ -10,13 +10,14 @@ MIX_SPLITS = {"train": "data/*.parquet", "test": "test/*.parquet", "rejected": "
 
 
 def _write_split(df, folder, split: str) -> None:
-    from datagen import stage_io
+    """A split's files; an empty split is one file with the columns and no rows."""
+    from datagen.publish import write_split_file
 
     folder.mkdir()
     n = max(1, -(-df.height // ROWS_PER_FILE))
     for j in range(n):
         part = df.slice(j * ROWS_PER_FILE, ROWS_PER_FILE)
-        stage_io.write_parquet(part.to_arrow(), folder / f"{split}-{j:05d}-of-{n:05d}.parquet")
+        write_split_file(part.to_arrow(), folder / f"{split}-{j:05d}-of-{n:05d}.parquet")
 
 
 def manifest_for(mixed, spec, ref, command: str) -> dict:
@@ -62,6 +63,7 @@ def _reasons(rejected) -> dict:
 def publish_mixture(store, mixed, spec, command: str, name: str | None = None):
     from datagen import stage_io
     from datagen.mixing.card import render_mixture_card
+    from datagen.publish import final_dir
 
     def write(tmp, ref):
         _write_split(mixed.train, tmp / "data", "train")
@@ -69,6 +71,6 @@ def publish_mixture(store, mixed, spec, command: str, name: str | None = None):
         _write_split(mixed.rejected, tmp / "rejected", "rejected")
         manifest = manifest_for(mixed, spec, ref, command)
         stage_io.write_json(tmp / "manifest.json", manifest)
-        (tmp / "README.md").write_text(render_mixture_card(manifest))
+        (tmp / "README.md").write_text(render_mixture_card(manifest, final_dir(tmp, ref)))
 
     return store.publish(name or spec.name, mixed.fingerprint, write)

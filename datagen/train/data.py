@@ -52,6 +52,8 @@ def training_dataset(table, method: str, what: str = "--data"):
             keep = list(option) if method != "grpo" else [c for c in table.column_names if c not in DROP]
             return datasets.Dataset(table.select(keep))
     want = " or ".join("/".join(o) for o in NEEDS[method])
-    hint = {"dpo": " (make pairs with the rejection generator's `pairs: true`, or a preference mixture)",
-            "grpo": " (a prompt set: the rejection generator's band mode, or a `format: prompt` mixture)"}.get(method, "")
+    hint = {"dpo": ("; build preference pairs with `datagen run recipes/preference_pairs.yaml` (a rejection stage with "
+                    "`output: pairs`), or a `format: preference` mixture (`datagen mix`)"),
+            "grpo": ("; build a prompt set with `datagen run recipes/rl_prompts_band.yaml` (a rejection stage with "
+                     "`output: prompts`), or a `format: prompt` mixture (`datagen mix`)")}.get(method, "")
     raise UserError(f"{what}: {method} needs {want} columns; the data has {', '.join(sorted(cols))}{hint}")

@@ -1,5 +1,6 @@
 """A transformers callback that reports training progress on stderr: a rich bar with the
-step, loss and (GRPO) reward, or one line per log when stderr is not a terminal."""
+step, loss and (GRPO) reward, or one line per log when stderr is not a terminal; nothing
+with `datagen --quiet`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import sys
 def TrainProgress():  # noqa: N802 - a factory; the base class needs transformers (heavy)
     from transformers import TrainerCallback
 
+    from datagen.progress import quiet
+
     class _Progress(TrainerCallback):
         def __init__(self):
             self.bar = self.task = None
 
         def on_train_begin(self, args, state, control, **kw):
+            if quiet():
+                return
             if sys.stderr.isatty():
                 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -27,7 +32,7 @@ def TrainProgress():  # noqa: N802 - a factory; the base class needs transformer
             info = " ".join(f"{k} {logs[k]:.4g}" for k in ("loss", "reward", "eval_loss") if isinstance(logs.get(k), (int, float)))
             if self.bar is not None:
                 self.bar.update(self.task, completed=state.global_step, info=info)
-            elif info:
+            elif info and not quiet():
                 print(f"step {state.global_step}/{state.max_steps} {info}", file=sys.stderr, flush=True)
 
         def on_step_end(self, args, state, control, **kw):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = REPO / "recipes" / "quickstart.yaml"
+VLLM_INFO = re.compile(r"\bINFO \d\d-\d\d \d\d:\d\d:\d\d \[")  # a vLLM log line
 
 
 def test_quickstart(tiny_model, tmp_path):
@@ -29,6 +31,8 @@ def test_quickstart(tiny_model, tmp_path):
     r = run_cli("run", QUICK, "--store", store)
     ref = r.stdout.strip().splitlines()[-1]
     assert ref == "quickstart@v1"
+    assert r.stdout == "quickstart@v1\n", "stdout carries only the version ref"
+    assert not VLLM_INFO.search(r.stderr), f"vLLM INFO lines by default:\n{r.stderr[-3000:]}"
     m = json.loads((version_dir(store, ref) / "manifest.json").read_text())
     rej = m["stages"][0]
     assert rej["rows_in"] == 128 and rej["kept"] + rej["rejected"] == 128 * 4
@@ -45,6 +49,21 @@ def test_quickstart(tiny_model, tmp_path):
     ds = load_dataset("parquet", data_files={"train": files}, split="train")
     assert ds.num_rows == m["counts"]["train"] and ds[0]["completion"][0]["role"] == "assistant"
     print(f"quickstart wall time: {time.time() - t0:.1f}s (manifest stage seconds: {m['wall_time_s']})")
+
+
+def test_verbose_brings_back_library_logs_and_quiet_silences_progress(tiny_model, tmp_path):
+    """`datagen -v run`: vLLM's INFO lines on stderr, stdout still only the ref. `--quiet` with
+    progress forced on: no bars, no "starting vLLM" row."""
+    over = ["--set", "source.n=4", "--set", "output.shards=1"]
+    r = run_cli("-v", "run", QUICK, *over, "--store", tmp_path / "v")
+    assert r.stdout == "quickstart@v1\n"
+    assert VLLM_INFO.search(r.stderr), r.stderr[-3000:]
+    env = {**os.environ, "DATAGEN_PROGRESS": "1", "TTY_COMPATIBLE": "1"}  # rich draws as on a terminal
+    shown = run_cli("run", QUICK, *over, "--store", tmp_path / "p", env=env)
+    assert "starting vLLM (model datagen-tiny)" in shown.stderr and not VLLM_INFO.search(shown.stderr), shown.stderr[-3000:]
+    quiet = run_cli("--quiet", "run", QUICK, *over, "--set", "output.name=quiet", "--store", tmp_path / "q", env=env)
+    assert quiet.stdout == "quiet@v1\n"
+    assert "starting vLLM" not in quiet.stderr and "rejection" not in quiet.stderr, quiet.stderr[-3000:]
 
 
 def test_kill9_then_resume_gives_the_same_dataset(tiny_model, tmp_path):
