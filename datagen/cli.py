@@ -59,6 +59,8 @@ def run(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"
     ),
+    limit: int | None = typer.Option(None, "--limit", min=1, metavar="N", help="only the first N seed rows (a quick look)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check everything, print the plan and the stages a re-run would reuse; generate nothing"),
 ):
     """Run a recipe; the last line printed is the version ref (NAME@vN), or with a `train:`
     section (the closed loop) the trained model's directory."""
@@ -81,13 +83,18 @@ def run(
             raise UserError(f"--name {name!r}: use letters, digits, '.', '_' or '-'")
         if r.train is not None and r.train.out:
             check_dir(r.train.out, "train.out")
-        check_recipe(r, Store(store), read_source=False)  # verifiers, callables: before the first stage generates
+        check_recipe(r, Store(store), read_source=dry_run)  # verifiers, callables: before the first stage generates
+        if dry_run:
+            from datagen.engine import plan_recipe
+
+            _print_plan(plan_recipe(r, Store(store), name=name, limit=limit), r)
+            return
         if r.train is not None:
             from datagen.loop import run_loop
 
-            loop = run_loop(r, Store(store), name=name, progress=StageProgress(progress))
+            loop = run_loop(r, Store(store), name=name, progress=StageProgress(progress), limit=limit)
         else:
-            result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress))
+            result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress), limit=limit)
     except DatagenError as e:
         _fail(e)
     if r.train is not None:
@@ -100,6 +107,16 @@ def run(
     note = "" if result.created else " (unchanged: a version with this fingerprint exists)"
     typer.echo(f"{m['counts']['train']} rows kept, {m['counts']['rejected']} rejected{note}", err=True)
     typer.echo(str(result.ref))
+
+
+def _print_plan(plan: dict, recipe) -> None:
+    """The dry run's plan on stdout: one line per stage, then what a run would reuse."""
+    typer.echo(f"{plan['name']}: {plan['source_rows']} seed rows in {plan['shards']} shards; models: {', '.join(plan['models']) or '-'}")
+    for st in plan["stages"]:
+        reuse = f"reused {st['reused']}/{st['shards']} shards" if st["reused"] else "to run"
+        typer.echo(f"  {st['stage']}  {st['type']:<14} {st['scope']:<6} key {st['key']}  {reuse}")
+    if recipe.train is not None:
+        typer.echo(f"  then train ({recipe.train.method}) and eval, {recipe.rounds} round(s)")
 
 
 def _loop_lines(loop: dict) -> list[str]:
@@ -198,6 +215,23 @@ OutOpt = typer.Option(..., "--out", metavar="OUT", help="a .jsonl/.json/.parquet
 RejectedOpt = typer.Option(None, "--rejected", metavar="FILE", help="also write rejected rows (with reason) to this .jsonl/.parquet path")
 
 
+# a filter's own field -> the flag that sets it, where the names differ
+_FLAGS = {"audit": "--audit", "benchmarks": "--benchmark"}
+
+
+def _flag_names(message: str, command: str) -> str:
+    """Errors name the flag a user typed, not the stage field behind it: `option.column` ->
+    `--column`, `--methods.1` -> `--methods (item 2)`, `option.answer_column` -> `--answer-column`."""
+    import re
+
+    def flag(m):
+        name = m.group(1)
+        return _FLAGS.get(name, "--" + name.replace("_", "-")) + (f" (item {int(m.group(2)) + 1})" if m.group(2) else "")
+
+    message = re.sub(r"\boption\.([a-z_]+)(?:\.(\d+))?", flag, message)
+    return re.sub(r"--([a-z_]+)\.(\d+)\b", lambda m: f"--{m.group(1).replace('_', '-')} (item {int(m.group(2)) + 1})", message)
+
+
 def _filter_command(
     stage: dict, input_: str, out: str, rejected: Path | None, store: Path | None, models: dict | None = None, report: Path | None = None
 ) -> None:
@@ -224,7 +258,7 @@ def _filter_command(
             spec, input_, out, str(rejected) if rejected else None, Store(store), " ".join(sys.argv), models, str(report) if report else None
         )
     except DatagenError as e:
-        _fail(e)
+        _fail(type(e)(_flag_names(str(e), stage["type"])))
     typer.echo(json.dumps(summary), err=True)
     from datagen.filter_cli import summary_line
 
@@ -254,7 +288,7 @@ def verify(
 @app.command()
 def dedup(
     input_: str = InputArg,
-    method: str = typer.Option("exact", "--method", metavar="METHOD", help="exact | minhash | embedding"),
+    method: str = typer.Option("exact", "--method", "--methods", metavar="METHOD", help="exact | minhash | embedding"),
     out: str = OutOpt,
     threshold: float | None = typer.Option(None, "--threshold", metavar="T", help="minhash Jaccard (0.8) / embedding cosine (0.95)"),
     column: str = typer.Option("completion", "--column", metavar="COLUMN", help="text column (a messages column: its last message)"),
@@ -277,8 +311,8 @@ def decontaminate(
     benchmark: list[str] = typer.Option(..., "--benchmark", metavar="NAME", help="gsm8k, math500, ... | a domain (math, code, instruction, knowledge, all) | a path (repeatable)"),
     out: str = OutOpt,
     report: Path | None = typer.Option(None, "--report", metavar="FILE", help="write the contamination report (per benchmark, per flagged row) to this .json"),
-    methods: str = typer.Option("ngram,embedding,answer,numbers,examples,skeleton", "--methods", metavar="LIST", help="comma list of ngram, embedding, answer, numbers, examples, skeleton, judge"),
-    text_column: str = typer.Option("question", "--text-column", metavar="COLUMN", help="the text to check (a messages column: its last message)"),
+    methods: str = typer.Option("ngram,embedding,answer,numbers,examples,skeleton", "--methods", "--method", metavar="LIST", help="comma list of ngram, embedding, answer, numbers, examples, skeleton, judge"),
+    text_column: str = typer.Option("question", "--column", "--text-column", metavar="COLUMN", help="the text to check (a messages column: its last message)"),
     answer_column: str | None = typer.Option("answer", "--answer-column", metavar="COLUMN", help="the reference answer column, for answer match ('' for none)"),
     action: str = typer.Option("reject", "--action", metavar="ACTION", help="reject | flag (keep rows, add a `contamination` column)"),
     model: str | None = typer.Option(None, "--model", metavar="MODEL", help="embedding model (default: the offline all-MiniLM-L6-v2)"),

@@ -88,17 +88,61 @@ class Announced:
             return self._impl(ds)
 
 
-def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> RunResult:
+def _seeds(recipe, store: Store, limit: int | None):
+    """The source table (its first `limit` rows when given) and the key it starts the chain with."""
+    from datagen.sources import load_source
+
+    seeds = load_source(recipe.source, store.root)
+    if limit is not None:
+        seeds.table = seeds.table.slice(0, limit)
+    upstream = digest({"engine": ENGINE_VERSION, "source": table_fingerprint(seeds.table), "shards": recipe.output.shards})
+    return seeds, upstream
+
+
+def _stages(recipe, pool, upstream: str, run_dir: Path):
+    """Each stage with its implementation and key, in order: the key hashes the stage's spec,
+    what the implementation describes (models, verifier versions) and the upstream key."""
+    for i, spec in enumerate(recipe.stages):
+        impl = make_stage(spec, StageContext(index=i, pool=pool, seed=recipe.seed))
+        desc = impl.describe()
+        key = digest({"upstream": upstream, "spec": spec.model_dump(mode="json"), "impl": desc})
+        yield impl, StageRecord(i, spec.label, spec.type, key, impl.scope, desc, run_dir / f"{i + 1:02d}-{_slug(spec.label)}-{key}")
+        upstream = key
+
+
+def plan_recipe(recipe, store: Store, name: str | None = None, limit: int | None = None) -> dict:
+    """What `run` would do, without generating: source rows, and per stage its key and how many
+    of its shards a previous run already finished (reused). Loads no model engine."""
+    from datagen.llm_pool import LLMPool
+
+    name = name or recipe.output.name
+    seeds, upstream = _seeds(recipe, store, limit)
+    run_dir = store.root / ".runs" / name
+    n_shards = recipe.output.shards
+    stages = []
+    pool = LLMPool(recipe.models, store.root / ".cache" / "requests.sqlite")
+    try:
+        for _impl, rec in _stages(recipe, pool, upstream, run_dir):
+            if rec.scope == "global":  # one marker for the whole stage
+                done = n_shards if stage_io.is_done(rec.dir / "done.json") else 0
+            else:
+                done = sum(stage_io.is_done(stage_io.shard_paths(rec.dir, j)[2]) for j in range(n_shards))
+            stages.append({"stage": rec.index, "type": rec.type, "label": rec.label, "scope": rec.scope, "key": rec.key,
+                           "shards": n_shards, "reused": done})
+    finally:
+        pool.close()
+    return {"name": name, "source_rows": seeds.table.num_rows, "shards": n_shards, "models": sorted(recipe.models), "stages": stages}
+
+
+def run_recipe(recipe, store: Store, name: str | None = None, progress=None, limit: int | None = None) -> RunResult:
     from datagen.llm_pool import LLMPool
     from datagen.progress import StageProgress
     from datagen.publish import write_version
-    from datagen.sources import load_source
 
     t0 = time.time()
     name = name or recipe.output.name
-    seeds = load_source(recipe.source, store.root)
+    seeds, upstream = _seeds(recipe, store, limit)
     n_shards = recipe.output.shards
-    upstream = digest({"engine": ENGINE_VERSION, "source": table_fingerprint(seeds.table), "shards": n_shards})
     run_dir = store.root / ".runs" / name
     src_dir = run_dir / f"00-source-{upstream}"
     _write_source_shards(seeds.table, src_dir, n_shards)
@@ -108,16 +152,11 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None) -> 
     with (progress or StageProgress()) as bar:
         pool = LLMPool(recipe.models, store.root / ".cache" / "requests.sqlite", progress=bar)
         try:
-            for i, spec in enumerate(recipe.stages):
-                ctx = StageContext(index=i, pool=pool, seed=recipe.seed)
-                impl = make_stage(spec, ctx)
-                desc = impl.describe()
-                key = digest({"upstream": upstream, "spec": spec.model_dump(mode="json"), "impl": desc})
-                rec = StageRecord(i, spec.label, spec.type, key, impl.scope, desc, run_dir / f"{i + 1:02d}-{_slug(spec.label)}-{key}")
+            for impl, rec in _stages(recipe, pool, upstream, run_dir):
                 rec.shards = _run_stage(impl, rec, in_dir, n_shards, bar)
                 _check_not_all_failed(rec)
                 records.append(rec)
-                upstream, in_dir = key, rec.dir
+                upstream, in_dir = rec.key, rec.dir
         finally:
             llm_stats = pool.stats()
             pool.close()

@@ -25,7 +25,7 @@ def _brief(result: dict | None) -> dict | None:
     return None if result is None else {k: v for k, v in result.items() if k != "per_problem"}
 
 
-def run_loop(recipe, store, name: str | None = None, progress=None) -> dict:
+def run_loop(recipe, store, name: str | None = None, progress=None, limit: int | None = None) -> dict:
     from datagen.engine import run_recipe
     from datagen.evaluate import eval_model
     from datagen.train.progress import TrainProgress
@@ -44,7 +44,7 @@ def run_loop(recipe, store, name: str | None = None, progress=None) -> dict:
     for r in range(1, recipe.rounds + 1):
         t = time.time()
         rec = recipe.model_copy(update={"models": {**recipe.models, "default": current}})
-        run = run_recipe(rec, store, name=name, progress=progress)
+        run = run_recipe(rec, store, name=name, progress=progress, limit=limit)
         gen_s = time.time() - t
         _log(f"round {r}: {run.ref} ({run.manifest['counts']['train']} rows kept)")
         tspec = recipe.train.model_copy(update={

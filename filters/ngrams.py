@@ -78,7 +78,7 @@ def gram_table(texts, n: int, kind: str = "words", distinct: bool = True):
         if k < n and len(short):
             short_owner.append(short)
             short_gram.append(h[starts[short]] ^ np.uint64(_SHORT * k % 2**64))
-        if k < n:
+        if k < n and total > k:  # (fewer tokens in all than n: only the short-text grams above)
             np.multiply(h, _PRIME, out=h)
             np.add(h[: total - k], th[k:], out=h[: total - k])
     ok = np.zeros(total, bool)

