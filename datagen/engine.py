@@ -16,26 +16,10 @@ from pathlib import Path
 from datagen import stage_io
 from datagen.errors import DatagenError, UserError
 from datagen.hashing import digest, table_fingerprint
+from datagen.stage import StageContext  # the contract's; re-exported for callers
 from datagen.store import Store, VersionRef
 
 ENGINE_VERSION = "1"
-
-
-@dataclass
-class StageContext:
-    index: int
-    pool: object  # LLMPool
-    seed: int = 0
-    field: str = ""  # how errors name this stage's fields: `stages.N` in a recipe, `option` on the command line
-
-    def __post_init__(self):
-        self.field = self.field or f"stages.{self.index}"
-
-    def llm(self, name: str):
-        return self.pool.get(name)
-
-    def model_identity(self, name: str) -> dict:
-        return self.pool.identity(name)
 
 
 @dataclass
@@ -57,13 +41,19 @@ class RunResult:
     manifest: dict
 
 
-def make_stage(spec, ctx: StageContext):
+def stage_table() -> dict:
+    """Recipe `type` -> the class that runs it."""
     import filters
     import generators
-    from datagen.progress import current
     from datagen.python_stage import PythonStage
 
-    table = {**generators.REGISTRY, **filters.REGISTRY, "python": PythonStage}
+    return {**generators.REGISTRY, **filters.REGISTRY, "python": PythonStage}
+
+
+def make_stage(spec, ctx: StageContext):
+    from datagen.progress import current
+
+    table = stage_table()
     if spec.type not in table:
         raise UserError(f"stages.{ctx.index}.type: unknown stage {spec.type!r} (known: {', '.join(sorted(table))})")
     impl = table[spec.type](spec, ctx)
@@ -77,6 +67,14 @@ class Announced:
 
     def __init__(self, impl, label: str):
         self._impl, self._label = impl, label
+        self.scope = impl.scope
+
+    def describe(self) -> dict:
+        return self._impl.describe()
+
+    def report(self) -> dict | None:
+        report = getattr(self._impl, "report", None)
+        return report() if callable(report) else None
 
     def __getattr__(self, name):
         return getattr(self._impl, name)

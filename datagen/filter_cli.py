@@ -40,7 +40,7 @@ def read_input(text: str, store: Store):
         path = Path(text)
         if path.suffix.lower() not in FILE_SUFFIXES:
             raise UserError(f"INPUT: {text!r} is neither NAME@vN nor a .jsonl/.parquet file")
-        from datagen.sources import read_file, read_jsonl
+        from datagen.file_io import read_file, read_jsonl
 
         df = read_jsonl(path, "INPUT") if path.suffix.lower() != ".parquet" else read_file(path, pl.read_parquet, "INPUT")
         label, parents = str(path), []

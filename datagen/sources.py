@@ -9,11 +9,11 @@ directory, a Hub id through `datasets.load_dataset` (with revision), a datagen v
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from datagen.errors import UserError
+from datagen.file_io import read_file, read_jsonl  # noqa: F401 - re-exported for callers
 
 
 @dataclass
@@ -59,47 +59,6 @@ def read_frame(spec, store_root: Path | None = None, field: str = "source"):
     else:  # pragma: no cover - the schema union rules this out
         raise UserError(f"{field}.type: unknown source type {kind!r}")
     return df, label, parents
-
-
-def read_file(path: Path, reader, field: str = "source.path"):
-    """`reader(path)`, with a missing or unreadable file a UserError naming `field`."""
-    if not path.is_file():
-        raise UserError(f"{field}: file not found: {path}")
-    try:
-        return reader(path)
-    except Exception as e:  # noqa: BLE001 - any reader failure is bad input
-        raise UserError(f"{field}: cannot read {path}: {e}") from None
-
-
-def read_jsonl(path: Path, field: str = "source.path"):
-    import polars as pl
-
-    if not path.is_file():
-        raise UserError(f"{field}: file not found: {path}")
-    try:
-        return pl.read_ndjson(path, infer_schema_length=None)
-    except Exception as e:  # noqa: BLE001
-        _raise_bad_jsonl_line(path, e)
-
-
-def _raise_bad_jsonl_line(path: Path, err: Exception):
-    """Find the first line that is not a JSON object, and say which (only on the error path);
-    a file with no line holding anything is empty (polars: "Cannot infer NDJSON types on empty reader")."""
-    rows = 0
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            rows += 1
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as je:
-                raise UserError(f"{path}:{n}: not valid JSON ({je.msg} at column {je.colno}); each line must be one JSON object") from None
-            if not isinstance(obj, dict):
-                raise UserError(f"{path}:{n}: expected a JSON object per line, got {type(obj).__name__}") from None
-    if not rows:
-        raise UserError(f"{path} is empty (no rows)") from None
-    raise UserError(f"{path}: cannot read as JSON lines: {err}") from None
 
 
 def _read_disk(spec, field: str = "source"):

@@ -128,7 +128,7 @@ LOCAL_FIELDS = {"id", "question", "answer", "solution", "source"}  # the local f
 def _read_local(name: str, path: Path, field: str) -> Benchmark:
     import polars as pl
 
-    from datagen.sources import read_file, read_jsonl
+    from datagen.file_io import read_file, read_jsonl
 
     if path.is_dir():
         files = [path / "test.jsonl"] if (path / "test.jsonl").is_file() else sorted([*path.glob("*.jsonl"), *path.glob("*.parquet")])

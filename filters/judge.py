@@ -33,10 +33,10 @@ import hashlib
 import re
 
 from datagen.errors import UserError
+from datagen.llm.base import model_label
 from datagen.verdict import Verdict
 from filters.quality import check_patterns, content_free
 from filters.text import text_expr
-from generators.common import model_label
 
 JUDGE_VERSION = "1"
 

@@ -40,12 +40,6 @@ def render_prompts(rows: list[dict], template: str, system_prompt: str | None, f
     return [render_prompt(r, template, system_prompt, field, **{k: v[j] for k, v in extra.items()}) for j, r in enumerate(rows)]
 
 
-def model_label(identity: dict) -> str:
-    label = f"{identity.get('backend')}:{identity.get('model')}"
-    rev = identity.get("revision") or identity.get("build")
-    return f"{label}@{rev}" if rev else label
-
-
 def lineage(parent: dict, stage: str, model: str | None, sampling, cand=None, **meta) -> dict:
     """`meta` for a row made from `parent` by `stage` (from candidate `cand`, if any)."""
     m = dict(parent["meta"])

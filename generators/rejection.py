@@ -18,6 +18,7 @@ reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of t
 
 from __future__ import annotations
 
+from datagen.llm.base import model_label
 from generators import common
 from generators.base import VerifyingGenerator
 from generators.selection import best_of, no_pair_reason, pick_pairs, value
@@ -47,7 +48,7 @@ class RejectionSampler(VerifyingGenerator):
         attempts, targets = self.sample(llm, convs, [r["answer"] for r in rows])
         if spec.reward_model:
             self._reward(convs, attempts)
-        self.model = common.model_label(llm.identity)
+        self.model = model_label(llm.identity)
         build = {"sft": self._sft, "best_of_n": self._best, "prompts": self._prompt, "pairs": self._pairs}[spec.output]
         self._stats = {
             "prompts": len(rows), "samples": sum(len({a.cand.index for a in att}) for att in attempts),

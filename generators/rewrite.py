@@ -21,6 +21,7 @@ rewrites with an LLM (quality filters do that downstream).
 from __future__ import annotations
 
 from datagen.errors import UserError
+from datagen.llm.base import model_label
 from filters.verify import completion_text
 from generators import common
 from generators.base import VerifyingGenerator
@@ -42,7 +43,7 @@ class SolutionRewriter(VerifyingGenerator):
         todo = [j for j, s in enumerate(solutions) if s.strip()]
         jobs, refs = [rows[j] for j in todo], [solutions[j] for j in todo]
         llm = self.ctx.llm(spec.model) if todo else None  # no engine start when there is nothing to rewrite
-        model = common.model_label(llm.identity) if llm else None
+        model = model_label(llm.identity) if llm else None
         asks = common.render_prompts(jobs, spec.rewrite_template, spec.system_prompt, f"{self.field}.rewrite_template", solution=refs)
         solve_convs = common.render_prompts(jobs, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
         cands = draw(llm, asks, spec.sampling, spec.k, vs=spec.verbalized)
@@ -106,7 +107,7 @@ class PromptEvolver:
         if not rows:
             return common.to_table([], common.prompt_schema())
         llm = self.ctx.llm(spec.model)
-        model = common.model_label(llm.identity)
+        model = model_label(llm.identity)
         out = []
         for op, template in self.templates.items():
             convs = common.render_prompts(rows, template, spec.system_prompt, f"{self.field}.templates.{op}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from datagen.llm.base import model_label
 from filters.verify import final_answer
 from generators import common
 from generators.base import VerifyingGenerator
@@ -52,7 +53,7 @@ class SelfPlay(VerifyingGenerator):
             return common.to_table([], schema)
         solver = self.ctx.llm(spec.model)
         creator = self.ctx.llm(spec.creator_model or spec.model)
-        self.creator_label = common.model_label(creator.identity)
+        self.creator_label = model_label(creator.identity)
         size = spec.population or len(rows)
         population, retired, attempts = rows, [], {}
         for rnd in range(spec.rounds):

@@ -16,6 +16,7 @@ What it does not do: train the policy between rounds (SvS proper is online RL; r
 
 from __future__ import annotations
 
+from datagen.llm.base import model_label
 from generators import common
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
@@ -33,7 +34,7 @@ class VariationalSynthesizer(VerifyingGenerator):
             return common.to_table([], common.prompt_schema())
         solver = self.ctx.llm(spec.model)
         creator = self.ctx.llm(spec.creator_model or spec.model)
-        self.creator_label = common.model_label(creator.identity)
+        self.creator_label = model_label(creator.identity)
 
         attempts = self._solve(solver, rows)
         frontier = [

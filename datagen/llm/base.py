@@ -81,3 +81,10 @@ class GenerateStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     extra: dict = field(default_factory=dict)
+
+
+def model_label(identity: dict) -> str:
+    """`backend:model@revision` for lineage and verdict names, from a pool identity."""
+    label = f"{identity.get('backend')}:{identity.get('model')}"
+    rev = identity.get("revision") or identity.get("build")
+    return f"{label}@{rev}" if rev else label

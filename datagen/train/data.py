@@ -34,8 +34,8 @@ def load_table(data: str, split: str, store):
         raise UserError(f"--data {data!r}: expected NAME@vN or a .jsonl/.parquet file")
     import polars as pl
 
+    from datagen.file_io import read_file, read_jsonl
     from datagen.hashing import digest
-    from datagen.sources import read_file, read_jsonl
 
     df = read_jsonl(path, "--data") if path.suffix.lower() != ".parquet" else read_file(path, pl.read_parquet, "--data")
     st = path.stat()
