@@ -60,6 +60,8 @@ def run(
         None, "--progress/--no-progress", help="progress bars (default: when stderr is a terminal)"
     ),
     limit: int | None = typer.Option(None, "--limit", min=1, metavar="N", help="only the first N seed rows (a quick look)"),
+    executor: str | None = typer.Option(None, "--executor", metavar="local|ray", help="where shard stages run (default: the recipe's executor, else local)"),
+    ray_address: str | None = typer.Option(None, "--ray-address", metavar="ADDRESS", help="ray: auto, HOST:PORT or ray://... (default: start a local Ray)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="check everything, print the plan and the stages a re-run would reuse; generate nothing"),
 ):
     """Run a recipe; the last line printed is the version ref (NAME@vN), or with a `train:`
@@ -76,7 +78,7 @@ def run(
         from schemas.recipe import NAME
 
         check_store(store)  # before anything is read or loaded
-        r = load_recipe(recipe, set_ or [])
+        r = load_recipe(recipe, [*(set_ or []), *_executor_overrides(executor, ray_address)])
         if name is not None and not NAME.match(name):
             from datagen.errors import UserError
 
@@ -107,6 +109,14 @@ def run(
     note = "" if result.created else " (unchanged: a version with this fingerprint exists)"
     typer.echo(f"{m['counts']['train']} rows kept, {m['counts']['rejected']} rejected{note}", err=True)
     typer.echo(str(result.ref))
+
+
+def _executor_overrides(executor: str | None, address: str | None) -> list[str]:
+    """--executor / --ray-address as recipe overrides (validated with the recipe)."""
+    out = [f"executor.type={executor}"] if executor else []
+    if address:
+        out += [f"executor.address={address}"] + ([] if executor else ["executor.type=ray"])
+    return out
 
 
 def _print_plan(plan: dict, recipe) -> None:

@@ -148,16 +148,20 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None, lim
     records: list[StageRecord] = []
     in_dir = src_dir
     with (progress or StageProgress()) as bar:
+        from datagen.executors import make_executor
+
         pool = LLMPool(recipe.models, store.root / ".cache" / "requests.sqlite", progress=bar)
+        executor = make_executor(recipe, store.root / ".cache" / "requests.sqlite")
         try:
             for impl, rec in _stages(recipe, pool, upstream, run_dir):
-                rec.shards = _run_stage(impl, rec, in_dir, n_shards, bar)
+                rec.shards = _run_stage(impl, rec, in_dir, n_shards, bar, executor)
                 _check_not_all_failed(rec)
                 records.append(rec)
                 upstream, in_dir = rec.key, rec.dir
         finally:
             llm_stats = pool.stats()
             pool.close()
+            executor.close()
 
     run_info = {"wall_time_s": round(time.time() - t0, 3), "llm": llm_stats}
     # same config and same content -> same fingerprint; a re-run that retried failed requests differs
@@ -201,25 +205,11 @@ def split_table(table, n: int) -> list:
     return [table.slice(bounds[j], bounds[j + 1] - bounds[j]) for j in range(n)]
 
 
-def _run_stage(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]:
+def _run_stage(impl, rec: StageRecord, in_dir: Path, n: int, bar, executor) -> list[dict]:
     rec.dir.mkdir(parents=True, exist_ok=True)
     if impl.scope == "global":
         return _run_global(impl, rec, in_dir, n, bar)
-    stats = []
-    task = bar.add_stage(rec.label, total=n)
-    for j in range(n):
-        out, rej, marker = stage_io.shard_paths(rec.dir, j)
-        if not stage_io.is_done(marker):
-            t = time.time()
-            table = stage_io.read_parquet(stage_io.shard_paths(in_dir, j)[0])
-            kept, rejected, generated = stage_io.execute(impl, table, rec.label)
-            stage_io.write_parquet(kept, out)
-            stage_io.write_parquet(rejected, rej)
-            marks = stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated, _generator_stats(impl), stage_io.stage_report(impl))
-            stage_io.write_json(marker, marks)
-        stats.append(stage_io.read_marker(marker))
-        bar.advance(task)
-    return stats
+    return executor.run_shards(impl, rec, in_dir, n, bar)
 
 
 def _run_global(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.models import ModelSpec
@@ -37,6 +39,20 @@ class OutputSpec(BaseModel):
     _name = field_validator("name")(dataset_name)
 
 
+class ExecutorSpec(BaseModel):
+    """Where shard stages run; never part of a stage key (the same recipe gives the same rows
+    under every executor)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["local", "ray"] = "local"
+    address: str | None = Field(None, description="ray: `auto`, HOST:PORT or ray://...; null starts a local Ray")
+    replicas: int = Field(1, ge=1, description="ray: actors, each holding its own LLM backends (one model replica each)")
+    num_cpus: float = Field(1, gt=0, description="ray: CPUs per replica")
+    num_gpus: float = Field(0, ge=0, description="ray: GPUs per replica (tensor parallel inside a replica: models.NAME.tensor_parallel_size)")
+    max_retries: int = Field(3, ge=0, description="ray: retries of a shard whose worker or node died")
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +64,7 @@ class Recipe(BaseModel):
     output: OutputSpec
     train: TrainSpec | None = Field(None, description="train on the new version (data defaults to it, model to models.default)")
     eval: EvalSpec | None = Field(None, description="score models.default before and the trained model after")
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec, description="local (default) or ray")
     rounds: int = Field(1, ge=1, le=20, description="with train: generate -> train -> eval, the trained model generating the next round")
 
     @field_validator("source", mode="before")

@@ -1,0 +1,132 @@
+"""Where a recipe's shard stages run. The engine decides *what* runs (stages, keys, markers,
+publishing); an executor decides *where* each pending shard of a shard-scoped stage runs:
+
+- `LocalExecutor`: in this process, one shard after another (the default);
+- `RayExecutor`: on a pool of Ray actors (`executor.replicas`), each holding its own LLM pool,
+  so one engine (one model replica) per actor, with `num_cpus`/`num_gpus` each. A shard is
+  one actor call that reads its input shard from the run directory and writes its outputs and
+  marker there (a path every node sees), exactly as the local executor does, so the rows do
+  not depend on the executor or on which replica ran a shard. A worker or node that dies costs
+  the shards it was running: the actor restarts elsewhere and the call is retried
+  (`max_retries`); if the driver dies, a re-run resumes from the markers, and requests any
+  replica made come back from the shared request cache (sqlite in WAL mode on the store).
+
+What it does not do (yet): run global stages (dedup, self-play, decontamination) across
+workers: they run in the driver as under `local`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_shard(impl, rec_dir: Path, in_dir: Path, j: int, label: str) -> dict:
+    """One shard of a shard stage: read, execute, write kept/rejected rows and the marker (last).
+    Skipped when its marker exists. Returns the marker."""
+    import time
+
+    from datagen import stage_io
+
+    out, rej, marker = stage_io.shard_paths(rec_dir, j)
+    if not stage_io.is_done(marker):
+        t = time.time()
+        table = stage_io.read_parquet(stage_io.shard_paths(in_dir, j)[0])
+        kept, rejected, generated = stage_io.execute(impl, table, label)
+        stage_io.write_parquet(kept, out)
+        stage_io.write_parquet(rejected, rej)
+        stats = getattr(impl, "stats", None)
+        marks = stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated,
+                                     stats() if callable(stats) else None, stage_io.stage_report(impl))
+        stage_io.write_json(marker, marks)
+    return stage_io.read_marker(marker)
+
+
+class LocalExecutor:
+    def run_shards(self, impl, rec, in_dir: Path, n: int, bar) -> list[dict]:
+        task = bar.add_stage(rec.label, total=n)
+        stats = []
+        for j in range(n):
+            stats.append(run_shard(impl, rec.dir, in_dir, j, rec.label))
+            bar.advance(task)
+        return stats
+
+    def close(self) -> None:
+        pass
+
+
+class RayExecutor:
+    """Shards as calls on `replicas` Ray actors; the actors are made on first use and kept for
+    every shard stage of the run (an engine loads once per replica)."""
+
+    def __init__(self, spec, recipe, cache_path: Path):
+        import ray
+
+        self.spec, self.recipe, self.cache_path = spec, recipe, cache_path
+        self._started = False
+        if not ray.is_initialized():
+            ray.init(address=spec.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            self._started = True
+        self._actors: list = []
+
+    def _replicas(self):
+        if not self._actors:
+            import ray
+
+            actor = ray.remote(_Replica).options(num_cpus=self.spec.num_cpus, num_gpus=self.spec.num_gpus,
+                                                  max_restarts=self.spec.max_retries, max_task_retries=self.spec.max_retries)
+            recipe_json = self.recipe.model_dump(mode="json")
+            self._actors = [actor.remote(recipe_json, str(self.cache_path)) for _ in range(self.spec.replicas)]
+        return self._actors
+
+    def run_shards(self, impl, rec, in_dir: Path, n: int, bar) -> list[dict]:
+        import ray
+
+        from datagen import stage_io
+
+        task = bar.add_stage(rec.label, total=n)
+        pending = [j for j in range(n) if not stage_io.is_done(stage_io.shard_paths(rec.dir, j)[2])]
+        for _ in range(n - len(pending)):
+            bar.advance(task)
+        actors = self._replicas()
+        calls = {actors[k % len(actors)].run.remote(rec.index, str(rec.dir), str(in_dir), j, rec.label): j for k, j in enumerate(pending)}
+        waiting = list(calls)
+        while waiting:
+            done, waiting = ray.wait(waiting, num_returns=1)
+            ray.get(done[0])  # a shard that failed past its retries fails the run here
+            bar.advance(task)
+        return [stage_io.read_marker(stage_io.shard_paths(rec.dir, j)[2]) for j in range(n)]
+
+    def close(self) -> None:
+        import ray
+
+        for a in self._actors:
+            ray.kill(a)
+        self._actors = []
+        if self._started:
+            ray.shutdown()
+
+
+class _Replica:
+    """A Ray actor: the recipe's LLM pool (its own engines) and its stages, built on first use."""
+
+    def __init__(self, recipe_json: dict, cache_path: str):
+        from datagen.llm_pool import LLMPool
+        from schemas.recipe import Recipe
+
+        self.recipe = Recipe.model_validate(recipe_json)
+        self.pool = LLMPool(self.recipe.models, Path(cache_path))
+        self.stages: dict[int, object] = {}
+
+    def run(self, index: int, rec_dir: str, in_dir: str, j: int, label: str) -> dict:
+        from datagen.engine import StageContext, make_stage
+
+        if index not in self.stages:
+            self.stages[index] = make_stage(self.recipe.stages[index], StageContext(index=index, pool=self.pool, seed=self.recipe.seed))
+        return run_shard(self.stages[index], Path(rec_dir), Path(in_dir), j, label)
+
+
+def make_executor(recipe, cache_path: Path):
+    spec = recipe.executor
+    if spec.type == "ray":
+        return RayExecutor(spec, recipe, cache_path)
+    return LocalExecutor()
