@@ -8,7 +8,6 @@ keys and wrong types are errors that name the field path (`stages.1.k: ...`). Lo
 from __future__ import annotations
 
 import re
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
