@@ -19,7 +19,7 @@ from filters.decontam_judge import parse
 from schemas.filters import DecontamStage
 from schemas.models import ModelSpec
 from tests.helpers import read_jsonl, write_jsonl
-from tests.integration.test_judge import GullibleJudge
+from tests.integration.test_judge import GullibleJudge, fenced_pair
 from tests.test_cli import datagen
 
 
@@ -32,11 +32,7 @@ def gsm8k(shared_dir):
 
 
 def problems(body: dict) -> tuple[str, str]:
-    text = body["messages"][-1]["content"]
-    a = re.search(r"<<<PROBLEM A (\w+)>>>\n(.*)\n<<<END PROBLEM A \1>>>", text, re.S)
-    b = re.search(r"<<<PROBLEM B (\w+)>>>\n(.*)\n<<<END PROBLEM B \1>>>", text, re.S)
-    assert a and b, "both problems must be fenced"
-    return a.group(2), b.group(2)
+    return fenced_pair(body, "PROBLEM")
 
 
 def rule(body: dict) -> str:

@@ -6,8 +6,6 @@ judge that is right; it says nothing about a real model's judgement (none capabl
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 import pytest
 
@@ -18,18 +16,14 @@ from filters.dedup import Dedup
 from schemas.filters import DedupStage
 from schemas.models import ModelSpec
 from tests.benchmarks.bench_dedup_adversarial import load
-from tests.integration.test_judge import GullibleJudge
+from tests.integration.test_judge import GullibleJudge, fenced_pair
 
 ROWS = load("heldout")
 GROUP = {r["text"]: r["group"] for r in ROWS}
 
 
 def requests(body: dict) -> tuple[str, str]:
-    text = body["messages"][-1]["content"]
-    a = re.search(r"<<<REQUEST A (\w+)>>>\n(.*)\n<<<END REQUEST A \1>>>", text, re.S)
-    b = re.search(r"<<<REQUEST B (\w+)>>>\n(.*)\n<<<END REQUEST B \1>>>", text, re.S)
-    assert a and b, "both requests must be fenced"
-    return a.group(2), b.group(2)
+    return fenced_pair(body, "REQUEST")
 
 
 def oracle(body: dict) -> str:

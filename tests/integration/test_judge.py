@@ -61,6 +61,17 @@ GARBAGE = [
 ]
 
 
+def fenced_pair(body: dict, kind: str = "PROBLEM") -> tuple[str, str]:
+    """The two texts a pair judge (decontamination: PROBLEM, dedup: REQUEST) fenced in its prompt."""
+    import re
+
+    text = body["messages"][-1]["content"]
+    a = re.search(rf"<<<{kind} A (\w+)>>>\n(.*)\n<<<END {kind} A \1>>>", text, re.S)
+    b = re.search(rf"<<<{kind} B (\w+)>>>\n(.*)\n<<<END {kind} B \1>>>", text, re.S)
+    assert a and b, "both texts must be fenced"
+    return a.group(2), b.group(2)
+
+
 class GullibleJudge:
     """An OpenAI-compatible chat server on 127.0.0.1 (aiohttp, own thread): `reply(body)` gives
     the assistant's text, or an int to answer with that HTTP status. Keeps every request body."""
