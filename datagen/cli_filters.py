@@ -91,16 +91,20 @@ def dedup(
     input_: str = InputArg,
     method: str = typer.Option("exact", "--method", "--methods", metavar="METHOD", help="exact | minhash | embedding"),
     out: str = OutOpt,
-    threshold: float | None = typer.Option(None, "--threshold", metavar="T", help="minhash Jaccard (0.8) / embedding cosine (0.95)"),
+    threshold: float | None = typer.Option(None, "--threshold", metavar="T", help="minhash Jaccard (0.8) / embedding cosine (0.85)"),
     column: str = typer.Option("completion", "--column", metavar="COLUMN", help="text column (a messages column: its last message)"),
     keep: str = typer.Option("first", "--keep", metavar="RULE", help="first | longest | highest_score"),
     model: str | None = typer.Option(None, "--model", metavar="MODEL", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
     encode: str = typer.Option("torch", "--encode", metavar="RUNTIME", help="embedding runtime: torch | onnx-int8"),
+    cluster: str = typer.Option("representative", "--cluster", metavar="RULE", help="representative (no chaining) | components"),
+    veto: bool = typer.Option(True, "--veto/--no-veto", help="drop similar pairs whose numbers, negation, names or opposites differ"),
     rejected: Path | None = RejectedOpt,
     store: Path | None = StoreOpt,
 ):
     """Keep one row per duplicate cluster; rejected rows carry `dup_of`."""
     stage = {"type": "dedup", "method": method, "column": column, "keep": keep, "threshold": threshold}
+    if method != "exact":
+        stage.update(cluster=cluster, veto=veto)
     if method == "embedding":
         stage.update(model=model, encode=encode)
     _filter_command(stage, input_, out, rejected, store)

@@ -114,3 +114,16 @@ def test_verify_code_tests_on_humaneval_rows(tmp_path, shared_dir):
     assert r.returncode == 0, r.stderr
     assert [x["id"] for x in read_jsonl(tmp_path / "ok.jsonl")] == [row["id"] for row in rows[0::2]]
     assert {x["reason"].split(":")[0] for x in read_jsonl(tmp_path / "bad.jsonl")} <= {"tests_failed", "error"}
+
+
+def test_dedup_cluster_and_veto_flags(tmp_path):
+    words = [f"w{i}" for i in range(40)]
+    rows = [{"question": " ".join(words[a:a + 30])} for a in (0, 3, 6)]  # J(0,1)=J(1,2)=0.81, J(0,2)=0.65
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    common = ("--method", "minhash", "--threshold", "0.7", "--column", "question")
+    r = datagen("dedup", src, *common, "--out", tmp_path / "a.jsonl")
+    assert r.returncode == 0, r.stderr  # no chaining: row 3 stays (checked below)
+    r = datagen("dedup", src, *common, "--cluster", "components", "--no-veto", "--out", tmp_path / "b.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert len(read_jsonl(tmp_path / "b.jsonl")) == 1
+    assert len(read_jsonl(tmp_path / "a.jsonl")) == 2
