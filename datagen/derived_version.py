@@ -56,11 +56,12 @@ def publish_filtered(
                     "seconds": summary["seconds"],
                     "reasons": summary["reasons"],
                     "tokens": {"prompt": 0, "completion": 0},
+                    **({"report": report} if report and spec.type != "decontaminate" else {}),
                 }
             ],
             "counts": {"train": kept.num_rows, "rejected": rejected.num_rows},
             "reject_reasons": summary["reasons"],
-            "contamination": {spec.label: report} if report else None,
+            "contamination": {spec.label: report} if report and spec.type == "decontaminate" else None,
             "tokens": {"prompt": 0, "completion": 0},
             "wall_time_s": summary["seconds"],
             "run": {"command": command},

@@ -47,16 +47,27 @@ def configure_output(verbose: bool = False, quiet: bool = False) -> None:
     verbose = verbose or os.environ.get("DATAGEN_VERBOSE") == "1"
     quiet = quiet or os.environ.get("DATAGEN_QUIET") == "1"
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout carries only results
+    quieted = [v for v in os.environ.get("DATAGEN_QUIETED", "").split(",") if v]  # set by an earlier datagen in this environment
     if verbose:
         os.environ["DATAGEN_VERBOSE"] = "1"
+        for var in quieted:  # our own quiet defaults, inherited from a parent datagen: not the user's choice
+            os.environ.pop(var, None)
+        os.environ.pop("DATAGEN_QUIETED", None)
     else:
         # read when vllm / transformers / datasets / torch are imported, here and in vLLM's engine processes
-        os.environ.setdefault("VLLM_LOGGING_LEVEL", QUIET_LOGGERS["vllm"])
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", QUIET_LOGGERS["transformers"].lower())
-        os.environ.setdefault("DATASETS_VERBOSITY", QUIET_LOGGERS["datasets"].lower())
-        os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # c10 warnings (NUMA binding, ...)
-        # vLLM's engine processes: library deprecation notices (FutureWarning) are not the user's to fix
-        os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning,ignore::DeprecationWarning")
+        defaults = {
+            "VLLM_LOGGING_LEVEL": QUIET_LOGGERS["vllm"],
+            "TRANSFORMERS_VERBOSITY": QUIET_LOGGERS["transformers"].lower(),
+            "DATASETS_VERBOSITY": QUIET_LOGGERS["datasets"].lower(),
+            "TORCH_CPP_LOG_LEVEL": "ERROR",  # c10 warnings (NUMA binding, ...)
+            # vLLM's engine processes: library deprecation notices (FutureWarning) are not the user's to fix
+            "PYTHONWARNINGS": "ignore::FutureWarning,ignore::DeprecationWarning",
+        }
+        for var, value in defaults.items():
+            if var not in os.environ:
+                os.environ[var] = value
+                quieted.append(var)
+        os.environ["DATAGEN_QUIETED"] = ",".join(dict.fromkeys(quieted))
         for name, level in QUIET_LOGGERS.items():
             logging.getLogger(name).setLevel(level)
         import warnings

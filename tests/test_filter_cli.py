@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from tests.helpers import read_jsonl, write_jsonl
+from tests.helpers import filter_recipe, read_jsonl, write_jsonl, write_recipe
 from tests.test_cli import datagen
 
 ROWS = [
@@ -127,3 +127,21 @@ def test_dedup_cluster_and_veto_flags(tmp_path):
     assert r.returncode == 0, r.stderr
     assert len(read_jsonl(tmp_path / "b.jsonl")) == 1
     assert len(read_jsonl(tmp_path / "a.jsonl")) == 2
+
+
+def test_a_filter_report_that_is_not_contamination_stays_with_its_stage(tmp_path):
+    """Dedup's pair counts (and a verifier audit) go to the stage's `report` in the manifest;
+    the card's Contamination section stays for decontamination."""
+    rows = [{"question": "the train leaves at noon today"}, {"question": "The train leaves at noon today!!"}, {"question": "x y z"}]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    store = tmp_path / "store"
+    r = datagen("dedup", src, "--method", "minhash", "--threshold", "0.5", "--column", "question", "--out", "dd", "--store", store)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((store / "dd" / "v1" / "manifest.json").read_text())
+    assert manifest["contamination"] is None and manifest["stages"][0]["report"]["similar_pairs"] == 1
+    assert "no decontamination stage ran" in (store / "dd" / "v1" / "README.md").read_text()
+    recipe = write_recipe(tmp_path / "r.yaml", filter_recipe(src, name="rr", stages=[{"type": "dedup", "method": "minhash", "threshold": 0.5, "column": "question"}]))
+    r = datagen("run", recipe, "--store", store)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((store / "rr" / "v1" / "manifest.json").read_text())
+    assert manifest["contamination"] is None and manifest["stages"][0]["report"]["similar_pairs"] == 1
