@@ -23,6 +23,16 @@ def load(split: str) -> list[dict]:
     return [json.loads(line) for line in (DATA / f"{split}.jsonl").read_text().splitlines() if line.strip()]
 
 
+def pair_sets(rows: list[dict], verdict) -> tuple[set, set]:
+    """(predicted pairs: two rows in one cluster, true pairs: two rows of one paraphrase group)."""
+    by_cluster: dict[str, list[int]] = {}
+    for j, c in enumerate(verdict.meta["dedup_cluster"].to_list()):
+        by_cluster.setdefault(c, []).append(j)
+    predicted = {p for members in by_cluster.values() for p in combinations(members, 2)}
+    truth = {(a, b) for a, b in combinations(range(len(rows)), 2) if rows[a]["group"] == rows[b]["group"]}
+    return predicted, truth
+
+
 def evaluate(split: str, **spec) -> dict:
     import polars as pl
 
@@ -32,12 +42,7 @@ def evaluate(split: str, **spec) -> dict:
     rows = load(split)
     df = pl.DataFrame({"id": [r["id"] for r in rows], "prompt": [r["text"] for r in rows]})
     verdict = Dedup(DedupStage(type="dedup", method="embedding", column="prompt", **spec))(df)
-    cluster = verdict.meta["dedup_cluster"].to_list()
-    by_cluster: dict[str, list[int]] = {}
-    for j, c in enumerate(cluster):
-        by_cluster.setdefault(c, []).append(j)
-    predicted = {p for members in by_cluster.values() for p in combinations(members, 2)}
-    truth = {(a, b) for a, b in combinations(range(len(rows)), 2) if rows[a]["group"] == rows[b]["group"]}
+    predicted, truth = pair_sets(rows, verdict)
     tp = predicted & truth
     return {
         "split": split, **{k: v for k, v in spec.items()}, "rows": len(rows), "true_pairs": len(truth), "predicted_pairs": len(predicted),

@@ -15,7 +15,7 @@ from datagen.llm_pool import LLMPool
 from filters.dedup import Dedup
 from schemas.filters import DedupStage
 from schemas.models import ModelSpec
-from tests.benchmarks.bench_dedup_adversarial import load
+from tests.benchmarks.bench_dedup_adversarial import load, pair_sets
 from tests.integration.test_judge import GullibleJudge, fenced_pair
 
 ROWS = load("heldout")
@@ -32,14 +32,7 @@ def oracle(body: dict) -> str:
 
 
 def pairwise(verdict) -> tuple[float, float]:
-    from itertools import combinations
-
-    cluster = verdict.meta["dedup_cluster"].to_list()
-    members: dict[str, list[int]] = {}
-    for j, c in enumerate(cluster):
-        members.setdefault(c, []).append(j)
-    predicted = {p for m in members.values() for p in combinations(m, 2)}
-    truth = {(a, b) for a, b in combinations(range(len(ROWS)), 2) if ROWS[a]["group"] == ROWS[b]["group"]}
+    predicted, truth = pair_sets(ROWS, verdict)
     return len(predicted & truth) / max(len(predicted), 1), len(predicted & truth) / len(truth)
 
 
