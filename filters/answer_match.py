@@ -63,15 +63,13 @@ def same_answers(a: list[str | None], b: list[str | None]) -> np.ndarray:
 
 
 def _verify(a: str, b: str) -> float:
-    import threading
-
     from math_verify import verify
 
+    from filters.math_grade import timeout
     from filters.verify import parse_gold
 
-    main = threading.current_thread() is threading.main_thread()  # math-verify's timeout needs the main thread
     try:
         ga, gb = parse_gold(a), parse_gold(b)
-        return 1.0 if ga and gb and verify(ga, gb, timeout_seconds=5 if main else None) else 0.0
+        return 1.0 if ga and gb and verify(ga, gb, timeout_seconds=timeout()) else 0.0
     except Exception:  # noqa: BLE001 - an unparseable answer is not a match
         return 0.0

@@ -333,17 +333,14 @@ class Decontaminate:
             return
         same = (np.nan_to_num(pair_overlap(*numbers, r, i, by="max", min_tokens=s.numbers_min), nan=0.0) >= 1.0) & distinctive(numbers[0])[r]
         r, i, cos = r[same], i[same], sims.ravel()[near.ravel()][same]
-        best = {}
-        for j, x, c in zip(r, i, cos, strict=True):  # the closest such item per row
-            if j not in best or c > best[j][1]:
-                best[j] = (x, c)
-        rows = np.array(sorted(best), dtype=np.int64)
-        if not len(rows):
+        if not len(r):
             return
-        cand = np.full(n, -1, np.int64)
-        cand[rows] = [best[j][0] for j in rows]
+        order = np.lexsort((-cos, r))  # by row, closest item first
+        first = order[np.r_[True, r[order][1:] != r[order][:-1]]]
+        rows, cand, best = r[first], np.full(n, -1, np.int64), np.full(n, np.nan)
+        cand[rows], best[rows] = i[first], cos[first]
         ok = rows[~differ(cand)[rows]]
-        fired["numbers"][ok], item["numbers"][ok], score["numbers"][ok] = True, cand[ok], [best[j][1] for j in ok]
+        fired["numbers"][ok], item["numbers"][ok], score["numbers"][ok] = True, cand[ok], best[ok]
 
     def _examples_match(self, examples, sims, idx, item, score, fired):
         """A coding task among the top_k nearest items (cosine >= `examples_similarity`) whose

@@ -24,6 +24,7 @@ What it does not do: decide whether a decimal approximation was acceptable for t
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from fractions import Fraction
@@ -74,6 +75,7 @@ _LHS = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?
 _REL = re.compile(r"\\ge|\\le|<|>|\\in\b|\\cup|\\neq")
 
 
+@functools.lru_cache(maxsize=8192)
 def shape(s: str):
     """A parsed answer: ('choice', L) | ('set', sympy set) | ('tuple', [...]) | ('bag', [...]) | ('scalar', text, unit, pct)."""
     s = _LHS.sub("", clean(s))
@@ -210,10 +212,12 @@ def _relation(p: str):
 # -- values -------------------------------------------------------------------------------------
 
 
-def _timeout():
+def timeout() -> int | None:
+    """math-verify's timeouts use signal.alarm, which works only in the main thread."""
     return 5 if threading.current_thread() is threading.main_thread() else None
 
 
+@functools.lru_cache(maxsize=8192)
 def value(text: str):
     """A scalar answer as an exact sympy expression (decimals as rationals), or None."""
     import sympy
@@ -228,7 +232,7 @@ def value(text: str):
         whole = int(m.group(1))
         fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2)))
         return sympy.Rational(whole) + (sympy.Rational(fr.numerator, fr.denominator) * (-1 if whole < 0 or m.group(1).startswith("-") else 1))
-    found = [x for x in parse(f"\\boxed{{{text}}}", parsing_timeout=_timeout()) if not isinstance(x, str)]
+    found = [x for x in parse(f"\\boxed{{{text}}}", parsing_timeout=timeout()) if not isinstance(x, str)]
     if not found:
         return None
     expr = found[0]
@@ -268,7 +272,7 @@ def same_value(a, b) -> bool:
                 return bool(abs(sympy.N(a - b, 60)) <= scale * sympy.Rational(1, 10**40))
     except Exception:  # noqa: BLE001 - fall through to math-verify
         pass
-    return bool(verify(a, b, timeout_seconds=_timeout()))
+    return bool(verify(a, b, timeout_seconds=timeout()))
 
 
 def same_scalar(g, p) -> bool:
@@ -387,5 +391,5 @@ def grade(gold: str, pred: str) -> bool:
     except Exception:  # noqa: BLE001 - an answer the shapes cannot read: math-verify alone decides
         from math_verify import parse, verify
 
-        gp, pp = parse(f"\\boxed{{{g}}}", parsing_timeout=_timeout()), parse(f"\\boxed{{{p}}}", parsing_timeout=_timeout())
-        return bool(gp and pp and verify(gp, pp, timeout_seconds=_timeout()))
+        gp, pp = parse(f"\\boxed{{{g}}}", parsing_timeout=timeout()), parse(f"\\boxed{{{p}}}", parsing_timeout=timeout())
+        return bool(gp and pp and verify(gp, pp, timeout_seconds=timeout()))

@@ -12,7 +12,6 @@ instruction-constraint verifiers arrive with the filters issue.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -33,9 +32,9 @@ def completion_text(c) -> str:
 
 
 def _timeouts() -> dict:
-    # math-verify guards parsing with signal.alarm, which only works in the main thread
-    main = threading.current_thread() is threading.main_thread()
-    return {"parsing_timeout": 5 if main else None}
+    from filters.math_grade import timeout
+
+    return {"parsing_timeout": timeout()}
 
 
 def parse_answer(text: str):
@@ -142,14 +141,15 @@ def math_verify_only(prompts, completions, answer=None, **_) -> list[float | Non
     `datagen verify --audit math_verify`, to see where it and `math_answer` part ways."""
     from math_verify import verify
 
-    main = threading.current_thread() is threading.main_thread()
+    from filters.math_grade import timeout
+
     out: list[float | None] = []
     for comp, gold in zip(completions, answer if answer is not None else [None] * len(completions), strict=True):
         if gold is None or str(gold).strip() == "":
             out.append(None)
             continue
         g, pred = parse_gold(str(gold)), parse_answer(completion_text(comp))
-        out.append(1.0 if g and pred and verify(g, pred, timeout_seconds=5 if main else None) else 0.0)
+        out.append(1.0 if g and pred and verify(g, pred, timeout_seconds=timeout()) else 0.0)
     return out
 
 
