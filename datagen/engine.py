@@ -225,15 +225,9 @@ def _run_global(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]
         for j, part in enumerate(split_table(kept_t, n)):
             stage_io.write_parquet(part, stage_io.shard_paths(rec.dir, j)[0])
         stage_io.write_parquet(rejected, stage_io.shard_paths(rec.dir, 0)[1])
-        stage_io.write_json(done, stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated, _generator_stats(impl), stage_io.stage_report(impl)))
+        stage_io.write_json(done, stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated, stage_io.generator_stats(impl), stage_io.stage_report(impl)))
     bar.advance(task)
     return [stage_io.read_marker(done)]
-
-
-def _generator_stats(impl) -> dict | None:
-    """What a generator reports about its last call (rounds, spreads, survival), if anything."""
-    stats = getattr(impl, "stats", None)
-    return stats() if callable(stats) else None
 
 
 def _slug(label: str) -> str:

@@ -34,9 +34,8 @@ def run_shard(impl, rec_dir: Path, in_dir: Path, j: int, label: str) -> dict:
         kept, rejected, generated = stage_io.execute(impl, table, label)
         stage_io.write_parquet(kept, out)
         stage_io.write_parquet(rejected, rej)
-        stats = getattr(impl, "stats", None)
         marks = stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated,
-                                     stats() if callable(stats) else None, stage_io.stage_report(impl))
+                                     stage_io.generator_stats(impl), stage_io.stage_report(impl))
         stage_io.write_json(marker, marks)
     return stage_io.read_marker(marker)
 

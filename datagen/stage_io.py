@@ -89,6 +89,12 @@ def execute(impl, table, label: str):
     return kept, rejected, not isinstance(out, Verdict)
 
 
+def generator_stats(impl) -> dict | None:
+    """What a generator reports about its last call (rounds, spreads, survival), if anything."""
+    stats = getattr(impl, "stats", None)
+    return stats() if callable(stats) else None
+
+
 def stage_report(impl) -> dict | None:
     """A filter's report about its last call (decontamination matches), if it has one."""
     report = getattr(impl, "report", None)
