@@ -44,6 +44,8 @@ def configure_output(verbose: bool = False, quiet: bool = False) -> None:
     Variables the user set stay as they are."""
     import logging
 
+    if verbose and not quiet:  # the user's -v wins over a DATAGEN_QUIET inherited from a parent datagen
+        os.environ.pop("DATAGEN_QUIET", None)
     verbose = verbose or os.environ.get("DATAGEN_VERBOSE") == "1"
     quiet = quiet or os.environ.get("DATAGEN_QUIET") == "1"
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout carries only results

@@ -18,6 +18,18 @@ def pytest_configure(config):
         os.environ.setdefault("DATAGEN_BENCHMARKS_DIR", str(bench))
 
 
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """A command run in-process (typer's CliRunner, `configure_output`) sets variables such as
+    DATAGEN_QUIET in os.environ; put the environment back so they cannot leak into a later
+    test's subprocesses (a later `datagen -v` once ran quiet this way)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """`../shared` beside the checkout (benchmarks and seeds); tests skip when it is absent."""

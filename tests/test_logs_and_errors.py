@@ -231,3 +231,15 @@ def test_verbose_undoes_quiet_defaults_inherited_from_an_earlier_datagen(monkeyp
     configure_output()
     configure_output(verbose=True)
     assert os.environ["VLLM_LOGGING_LEVEL"] == "WARNING"
+
+
+def test_verbose_wins_over_an_inherited_quiet(monkeypatch):
+    """`datagen --quiet` run in-process leaves DATAGEN_QUIET=1 behind; a child `datagen -v`
+    shows its progress lines all the same."""
+    from datagen.progress import configure_output, quiet
+
+    monkeypatch.delenv("DATAGEN_QUIET", raising=False)
+    configure_output(quiet=True)
+    assert quiet()
+    configure_output(verbose=True)
+    assert not quiet()
