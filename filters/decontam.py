@@ -64,10 +64,11 @@ STOPWORDS = ["the", "of", "and", "a", "an", "is", "are", "in", "to", "what", "ho
 
 
 def digits(texts: list[str]) -> list[str]:
-    """Number words as digits ("forty-two eggs" -> "42 eggs"; text2num, English rules)."""
-    from text_to_num import alpha2digit
+    """Number words as digits ("forty-two eggs" -> "42 eggs", "three-fifths" -> "3/5";
+    filters/number_words.py)."""
+    from filters.number_words import as_digits
 
-    return [alpha2digit(t, "en") if t else t for t in texts]
+    return [as_digits(t) for t in texts]
 
 
 def distinctive(numbers) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Decontamination and embedding dedup on the hand-written adversarial sets
-(tests/data/decontam_adversarial/, tests/data/dedup_adversarial/), asserted on the `heldout`
-split that no threshold was chosen on. The floors are what the filters reach there today
+(tests/data/decontam_adversarial/, tests/data/dedup_adversarial/), asserted on the splits no
+threshold was chosen on: `math_test` for math decontamination, `heldout` for code and dedup. The floors are what the filters reach there today
 (README, "Filters on data nobody here wrote"); where that is below the issue's goal the README
 says so. Slow: MiniLM encodes a few hundred rows and the benchmarks (cached after the first
 run)."""
@@ -28,14 +28,25 @@ def decontam_heldout():
 
 def test_decontamination_with_an_answer_column(decontam_heldout):
     res, _ = decontam_heldout
-    math = [c for c in ("rephrase", "copy_edit", "translation", "partial")]
-    flagged = sum(int(res["categories"][c].split("/")[0]) for c in math)
-    total = sum(int(res["categories"][c].split("/")[1]) for c in math)
-    assert flagged / total >= 0.82, res["categories"]  # math recall (0.84 measured, precision 1.0)
-    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "code_copy_edit") == 1.0
-    assert _rate(res, "hard_negative") <= 0.05 and _rate(res, "unrelated") == 0.0, res["false_positives"]
+    assert _rate(res, "code_copy_edit") == 1.0 and res["code"]["precision"] >= 0.55  # 0.61: look-alike tasks and _rate(res, "code_copy_edit") == 1.0
     assert _rate(res, "code_rephrase") >= 0.2, res["categories"]  # doctest examples: 7/30 (was 3/30)
     assert _rate(res, "code_hard_negative") <= 0.35, res["categories"]
+
+
+@pytest.fixture(scope="module")
+def decontam_math_test():
+    if benchmarks_dir() is None:
+        pytest.skip("the local benchmarks (../shared/benchmarks) are absent")
+    return decontam_eval("test", True), decontam_eval("test", False)
+
+
+def test_math_decontamination_on_the_untuned_split(decontam_math_test):
+    res, bare = decontam_math_test
+    # measured 0.80 recall at precision 1.00 with the answer column (goal 0.90 at 0.95: not met)
+    assert res["math"]["recall"] >= 0.78 and res["math"]["precision"] >= 0.95, res["missed"]
+    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "hard_negative") <= 0.05 and _rate(res, "unrelated") == 0.0, res["false_positives"]
+    # without it: 0.51 at 0.75 (n-gram and embedding matches of a changed quantity that no answer vetoes)
+    assert bare["math"]["recall"] >= 0.45 and _rate(bare, "copy_edit") == 1.0 and _rate(bare, "unrelated") == 0.0
 
 
 def test_decontamination_without_an_answer_column_runs_and_says_what_it_skipped(decontam_heldout):

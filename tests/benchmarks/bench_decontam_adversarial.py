@@ -2,13 +2,15 @@
 (LLM-style rephrasings, copies with edits, translations, HumanEval tasks rewritten with new
 names and docstrings, against hard negatives: the same story with other quantities or another
 question, look-alike coding tasks with other behaviour, and unrelated problems). `*_tune` is
-what the methods were developed against; `*_heldout` was never looked at while tuning.
+what the methods were developed against; `*_heldout` was not tuned on until the session that
+added number words (filters/number_words.py), whose misses it showed; `math_test` (written
+after that, by a helper that never saw the filter code) is the split nothing was tuned on.
 
 Runs the default methods against all 7 local benchmarks (`../shared/benchmarks`, or
 $DATAGEN_BENCHMARKS_DIR), with the answer column and without it, and reports precision,
 recall and recall/false-positive rate per category.
 
-    python -m tests.benchmarks.bench_decontam_adversarial [--split tune|heldout|both] [--errors]
+    python -m tests.benchmarks.bench_decontam_adversarial [--split tune|heldout|test|all] [--errors]
 """
 
 from __future__ import annotations
@@ -65,9 +67,14 @@ def evaluate(split: str, with_answer: bool = True, **spec) -> dict:
         c = per_cat.setdefault(r["category"], {"n": 0, "flagged": 0})
         c["n"] += 1
         c["flagged"] += r["id"] in flagged
+    def pr(prefix: str) -> dict:
+        t, f, p = (sum(r["id"].startswith(prefix) for r in group) for group in (tp, fp, pos))
+        return {"precision": round(t / max(t + f, 1), 3), "recall": round(t / max(p, 1), 3)} if p else {}
+
     return {
         "split": split, "answer_column": with_answer, "rows": len(rows),
         "precision": round(len(tp) / max(len(tp) + len(fp), 1), 3), "recall": round(len(tp) / max(len(pos), 1), 3),
+        "math": pr("m-"), "code": pr("c-"),
         "categories": {k: f"{v['flagged']}/{v['n']}" for k, v in sorted(per_cat.items())},
         "skipped_methods": report.get("skipped_methods", {}),
         "missed": [r for r in pos if r["id"] not in flagged],
@@ -75,12 +82,35 @@ def evaluate(split: str, with_answer: bool = True, **spec) -> dict:
     }
 
 
+def procedural_flag_rate(n: int = 1000) -> dict:
+    """Share of the tiny model's procedural arithmetic problems (clean by construction: random
+    small numbers) flagged: answer coincidences with benchmark items."""
+    import polars as pl
+
+    from datagen.sources import load_source
+    from filters.decontam import Decontaminate
+    from schemas.filters import DecontamStage
+    from schemas.sources import ProceduralSource
+
+    os.environ["DATAGEN_BENCHMARKS_DIR"] = str(benchmarks_dir())
+    table = load_source(ProceduralSource(type="procedural", n=n, seed=7)).table
+    df = pl.from_arrow(table.select(["id", "question", "answer"]))
+    flt = Decontaminate(DecontamStage(type="decontaminate", benchmarks=BENCHMARKS))
+    flt(df)
+    rows = flt.report()["rows"]
+    return {"procedural_problems": n, "flagged": len(rows), "rate": round(len(rows) / n, 4),
+            "by_method": {m: sum(r["method"] == m for r in rows) for m in sorted({r["method"] for r in rows})}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="both", choices=["tune", "heldout", "both"])
+    ap.add_argument("--split", default="all", choices=["tune", "heldout", "test", "all"])
     ap.add_argument("--errors", action="store_true", help="list missed rows and false positives")
+    ap.add_argument("--procedural", type=int, default=0, help="also: flag rate on N clean procedural problems")
     args = ap.parse_args()
-    for split in (["tune", "heldout"] if args.split == "both" else [args.split]):
+    if args.procedural:
+        print(json.dumps(procedural_flag_rate(args.procedural)))
+    for split in (["tune", "heldout", "test"] if args.split == "all" else [args.split]):
         for with_answer in (True, False):
             res = evaluate(split, with_answer)
             print(json.dumps({k: v for k, v in res.items() if k not in ("missed", "false_positives")}))
