@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -91,12 +92,15 @@ def run(
 
             _print_plan(plan_recipe(r, Store(store), name=name, limit=limit), r)
             return
-        if r.train is not None:
-            from datagen.loop import run_loop
+        # stdout carries only the result: what libraries print while the run goes (Ray's
+        # raylet notices of a retried task, say) goes to stderr
+        with contextlib.redirect_stdout(sys.stderr):
+            if r.train is not None:
+                from datagen.loop import run_loop
 
-            loop = run_loop(r, Store(store), name=name, progress=StageProgress(progress), limit=limit)
-        else:
-            result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress), limit=limit)
+                loop = run_loop(r, Store(store), name=name, progress=StageProgress(progress), limit=limit)
+            else:
+                result = run_recipe(r, Store(store), name=name, progress=StageProgress(progress), limit=limit)
     except DatagenError as e:
         _fail(e)
     if r.train is not None:

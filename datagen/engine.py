@@ -16,7 +16,7 @@ from pathlib import Path
 from datagen import stage_io
 from datagen.errors import DatagenError, UserError
 from datagen.hashing import digest, table_fingerprint
-from datagen.stage import StageContext  # the contract's; re-exported for callers
+from datagen.stage import PartitionedStage, StageContext  # the contract's; StageContext re-exported for callers
 from datagen.store import Store, VersionRef
 
 ENGINE_VERSION = "1"
@@ -208,8 +208,34 @@ def split_table(table, n: int) -> list:
 def _run_stage(impl, rec: StageRecord, in_dir: Path, n: int, bar, executor) -> list[dict]:
     rec.dir.mkdir(parents=True, exist_ok=True)
     if impl.scope == "global":
+        if isinstance(impl, PartitionedStage):
+            parted = _run_in_parts(impl, rec, in_dir, n, bar, executor)
+            if parted is not None:
+                return parted
         return _run_global(impl, rec, in_dir, n, bar)
     return executor.run_shards(impl, rec, in_dir, n, bar)
+
+
+def _run_in_parts(impl, rec: StageRecord, in_dir: Path, n: int, bar, executor) -> list[dict] | None:
+    """A global stage run in parts (datagen/stage.py, PartitionedStage): its phases through the
+    executor's `map`, then the stage it returns applied to each shard as a shard stage. None
+    when the stage cannot run in parts."""
+    import shutil
+
+    done = rec.dir / "done.json"
+    if not stage_io.is_done(done):
+        work = rec.dir / "parts"
+        apply = impl.in_parts([stage_io.shard_paths(in_dir, j)[0] for j in range(n)], work, executor, n)
+        if apply is None:
+            return None
+        executor.run_shards(apply, rec, in_dir, n, bar, portable=True)
+        stage_io.write_json(done, {"shards": n, "report": stage_io.stage_report(impl)})
+        shutil.rmtree(work, ignore_errors=True)
+    shards = [stage_io.read_marker(stage_io.shard_paths(rec.dir, j)[2]) for j in range(n)]
+    report = stage_io.read_marker(done).get("report")
+    if report is not None and shards:
+        shards[0] = {**shards[0], "report": report}
+    return shards
 
 
 def _run_global(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]:

@@ -11,8 +11,12 @@ publishing); an executor decides *where* each pending shard of a shard-scoped st
   (`max_retries`); if the driver dies, a re-run resumes from the markers, and requests any
   replica made come back from the shared request cache (sqlite in WAL mode on the store).
 
-What it does not do (yet): run global stages (dedup, self-play, decontamination) across
-workers: they run in the driver as under `local`.
+A global stage that runs in parts (exact and MinHash dedup: datagen/stage.py) sends its
+phases through `map` (the replicas run them) and its per-shard decisions as a small stage
+object, so the driver holds only the near-duplicate pairs, never the rows.
+
+What it does not do (yet): run the other global stages (embedding dedup, self-play,
+decontamination) across workers: they run in the driver as under `local`.
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ def run_shard(impl, rec_dir: Path, in_dir: Path, j: int, label: str) -> dict:
 
 
 class LocalExecutor:
-    def run_shards(self, impl, rec, in_dir: Path, n: int, bar) -> list[dict]:
+    def map(self, fn, calls: list[tuple], label: str) -> list:
+        return [fn(*args) for args in calls]
+
+    def run_shards(self, impl, rec, in_dir: Path, n: int, bar, portable: bool = False) -> list[dict]:
         task = bar.add_stage(rec.label, total=n)
         stats = []
         for j in range(n):
@@ -77,7 +84,16 @@ class RayExecutor:
             self._actors = [actor.remote(recipe_json, str(self.cache_path)) for _ in range(self.spec.replicas)]
         return self._actors
 
-    def run_shards(self, impl, rec, in_dir: Path, n: int, bar) -> list[dict]:
+    def map(self, fn, calls: list[tuple], label: str) -> list:
+        """`fn(*args)` per call, spread over the replicas (phases of a global stage run in parts)."""
+        import ray
+
+        actors = self._replicas()
+        return ray.get([actors[k % len(actors)].call.remote(fn, *args) for k, args in enumerate(calls)])
+
+    def run_shards(self, impl, rec, in_dir: Path, n: int, bar, portable: bool = False) -> list[dict]:
+        """`portable`: `impl` itself travels to the replicas (a small stage a global stage run in
+        parts returned); otherwise each replica builds stage `rec.index` from the recipe."""
         import ray
 
         from datagen import stage_io
@@ -87,7 +103,12 @@ class RayExecutor:
         for _ in range(n - len(pending)):
             bar.advance(task)
         actors = self._replicas()
-        calls = {actors[k % len(actors)].run.remote(rec.index, str(rec.dir), str(in_dir), j, rec.label): j for k, j in enumerate(pending)}
+        def call(actor, j):
+            if portable:
+                return actor.run_stage.remote(impl, str(rec.dir), str(in_dir), j, rec.label)
+            return actor.run.remote(rec.index, str(rec.dir), str(in_dir), j, rec.label)
+
+        calls = {call(actors[k % len(actors)], j): j for k, j in enumerate(pending)}
         waiting = list(calls)
         while waiting:
             done, waiting = ray.wait(waiting, num_returns=1)
@@ -122,6 +143,12 @@ class _Replica:
         if index not in self.stages:
             self.stages[index] = make_stage(self.recipe.stages[index], StageContext(index=index, pool=self.pool, seed=self.recipe.seed))
         return run_shard(self.stages[index], Path(rec_dir), Path(in_dir), j, label)
+
+    def run_stage(self, stage, rec_dir: str, in_dir: str, j: int, label: str) -> dict:
+        return run_shard(stage, Path(rec_dir), Path(in_dir), j, label)
+
+    def call(self, fn, *args):
+        return fn(*args)
 
 
 def make_executor(recipe, cache_path: Path):

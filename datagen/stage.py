@@ -18,6 +18,13 @@ the layering while this contract sits below them) and offers:
   into the manifest. Generators report their rounds through `stats()` today; folding that
   into `report()` is part of the executor work (README, Status).
 
+A global stage may also run in parts (`PartitionedStage`: exact and MinHash dedup): given its
+input shards, a work directory and a `Mapper` (the executor's `map`, which runs module-level
+functions wherever the executor runs work), it computes what it decided (keys per shard,
+groups per partition, decisions in the caller) and returns a small shard-scope stage that
+applies those decisions to each shard; so no process holds every row. It returns None when
+it cannot (embedding dedup), and the engine calls it on the whole table instead.
+
 `StageContext` is what a stage may reach: its index, the LLM pool (models by recipe name,
 through the request cache), the recipe seed and how errors name its fields.
 
@@ -38,6 +45,19 @@ class Stage(Protocol):
     def describe(self) -> dict: ...
 
     def __call__(self, table: Any) -> Any: ...
+
+
+class Mapper(Protocol):
+    def map(self, fn, calls: list[tuple], label: str) -> list:
+        """`[fn(*args) for args in calls]`, run wherever the executor runs work (fn importable)."""
+        ...
+
+
+@runtime_checkable
+class PartitionedStage(Protocol):
+    scope: Literal["global"]
+
+    def in_parts(self, inputs: list, work: Any, mapper: Mapper, parts: int) -> Stage | None: ...
 
 
 @dataclass

@@ -127,6 +127,14 @@ class Dedup:
             out.update(threshold=s.similarity, model=model_identity(s.model), encode=s.encode)
         return out
 
+    def in_parts(self, inputs, work, mapper, parts: int):
+        """Exact and MinHash dedup in parts (filters/dedup_parts.py); None for embedding."""
+        if self.spec.method == "embedding":
+            return None
+        from filters.dedup_parts import run_in_parts
+
+        return run_in_parts(self, inputs, work, mapper, parts)
+
     def pairs(self, texts):
         s = self.spec
         if s.method == "minhash":

@@ -1,10 +1,12 @@
 """MinHash near-duplicate pairs (datasketch), built for whole datasets.
 
 Shingles are word n-grams of the normalised text, hashed to 32 bits in one vectorised
-polars pass; datasketch does the rest (`MinHash` with the affine32 scheme, `MinHashLSH` for
-banding at a Jaccard threshold, `jaccard` for the estimate). A text with fewer than n words
-is one shingle. Candidate pairs from the LSH are kept when the estimated Jaccard similarity
-reaches the threshold.
+polars pass; datasketch makes the signatures (`MinHash`, affine32 scheme) and picks the LSH
+banding for a Jaccard threshold (`MinHashLSH`'s bands and rows); the bands are hashed here and
+grouped with polars, so the same candidates come out whether every row is in one process or
+the rows are split across workers by band key (`filters/dedup_parts.py`). Candidate pairs are
+kept when the estimated Jaccard similarity (share of equal minhash values) reaches the
+threshold. A text with fewer than n words is one shingle.
 
 What it does not do: clustering or choosing which row survives (`filters/dedup.py`).
 """
@@ -40,36 +42,75 @@ def shingle_hashes(texts, ngram: int) -> list[np.ndarray]:
     return np.split(hashes, np.cumsum(full)[:-1])
 
 
-def minhash_pairs(texts, threshold: float, num_perm: int = 128, ngram: int = 3, seed: int = 1):
-    """Near-duplicate pairs `(i, j, estimated_jaccard)` with i < j, as three numpy arrays."""
-    from datasketch import LeanMinHash, MinHash, MinHashLSH
+def signatures(texts, num_perm: int = 128, ngram: int = 3, seed: int = 1) -> np.ndarray:
+    """(rows, num_perm) uint32 MinHash signatures (datasketch, affine32) of the texts' shingles."""
+    from datasketch import MinHash
 
+    if not len(texts):
+        return np.zeros((0, num_perm), dtype=np.uint32)
     per_row = shingle_hashes(texts, ngram)
-    template = MinHash(num_perm=num_perm, seed=seed)
-    perms = template.permutations
-    # candidates are checked against the estimated Jaccard below, so the banding favours recall
+    perms = MinHash(num_perm=num_perm, seed=seed).permutations
+    out = np.empty((len(per_row), num_perm), dtype=np.uint32)
+    for i, hv in enumerate(per_row):
+        m = MinHash(num_perm=num_perm, seed=seed, hashfunc=int, permutations=perms, scheme="affine32")
+        if len(hv):
+            m.update_batch(hv)
+        out[i] = m.hashvalues
+    return out
+
+
+def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) datasketch's MinHashLSH picks for a Jaccard threshold; candidates
+    are checked against the estimated Jaccard afterwards, so the banding favours recall."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.1, 0.9))
-    sigs = []
-    with lsh.insertion_session() as session:
-        for i, hv in enumerate(per_row):
-            m = MinHash(num_perm=num_perm, seed=seed, hashfunc=int, permutations=perms, scheme="affine32")
-            if len(hv):
-                m.update_batch(hv)
-            lean = LeanMinHash(m)
-            sigs.append(lean)
-            session.insert(i, lean, check_duplication=False)
-    left, right = [], []
-    for i, m in enumerate(sigs):
-        for j in lsh.query(m):
-            if j > i:
-                left.append(i)
-                right.append(j)
-    left_a, right_a = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-    matrix = np.stack([m.hashvalues for m in sigs]) if sigs else np.zeros((0, num_perm), dtype=np.uint32)
-    # the estimated Jaccard of every candidate pair at once (share of equal minhash values)
-    sim = np.concatenate(
-        [(matrix[left_a[k : k + 65536]] == matrix[right_a[k : k + 65536]]).mean(1) for k in range(0, len(left_a), 65536)]
-        or [np.zeros(0)]
-    )
+    return lsh.b, lsh.r
+
+
+_MULT = np.random.default_rng(20260101).integers(1, 2**63, size=1024, dtype=np.uint64) | np.uint64(1)
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) uint64: one hash per band of each signature; two rows share a key in band k
+    when (but for a 2^-64 collision, which the Jaccard check then catches) their band k is equal."""
+    out = np.empty((len(sigs), bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(bands):
+            part = sigs[:, k * rows : (k + 1) * rows].astype(np.uint64)
+            out[:, k] = (part * _MULT[:rows]).sum(axis=1, dtype=np.uint64) ^ np.uint64(k)
+    return out
+
+
+def candidate_pairs(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right), left < right, sorted and unique: rows (named by `ids`) that share a key
+    in any band (column of `keys`)."""
+    import polars as pl
+
+    found = []
+    for k in range(keys.shape[1]):
+        df = pl.DataFrame({"g": ids, "key": keys[:, k]})
+        dup = df.filter(pl.col("key").is_duplicated())
+        if dup.height:
+            j = dup.join(dup, on="key", suffix="_r").filter(pl.col("g") < pl.col("g_r")).select("g", "g_r")
+            found.append(j)
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pairs = pl.concat(found).unique().sort("g", "g_r")
+    return pairs.get_column("g").to_numpy().astype(np.int64), pairs.get_column("g_r").to_numpy().astype(np.int64)
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Share of equal MinHash values, row by row of two (pairs, num_perm) signature arrays."""
+    out = [(a[k : k + 65536] == b[k : k + 65536]).mean(1) for k in range(0, len(a), 65536)]
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+
+def minhash_pairs(texts, threshold: float, num_perm: int = 128, ngram: int = 3, seed: int = 1):
+    """Near-duplicate pairs `(i, j, estimated_jaccard)` with i < j, sorted, as three numpy
+    arrays (the same banding and check as `filters/dedup_parts.py`, which runs it in parts)."""
+    sigs = signatures(texts, num_perm, ngram, seed)
+    left, right = candidate_pairs(np.arange(len(sigs), dtype=np.int64), band_keys(sigs, *band_params(threshold, num_perm)))
+    sim = estimated_jaccard(sigs[left], sigs[right])
     keep = sim >= threshold
-    return left_a[keep], right_a[keep], sim[keep].astype(np.float64)
+    return left[keep], right[keep], sim[keep]

@@ -27,3 +27,15 @@ def answer_half(ds, wrong_every: int = 2):
 def keep_short(ds, max_len: int = 40):
     _log("keep_short", len(ds))
     return [len(q) <= max_len for q in ds["question"]]
+
+
+def keep_slowly(ds, seconds: float = 1.0, log: str | None = None):
+    """Keep every row after `seconds` (a stage slow enough to interrupt); each call appends its
+    first id to `log` (an argument, not the environment: Ray workers do not see the driver's)."""
+    import time
+
+    time.sleep(seconds)
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{ds['id'][0] if len(ds) else '-'}\n")
+    return [True] * len(ds)
