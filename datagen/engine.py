@@ -73,11 +73,7 @@ class Announced:
         return self._impl.describe()
 
     def report(self) -> dict | None:
-        report = getattr(self._impl, "report", None)
-        return report() if callable(report) else None
-
-    def __getattr__(self, name):
-        return getattr(self._impl, name)
+        return self._impl.report()
 
     def __call__(self, ds):
         from datagen.progress import task
@@ -229,7 +225,7 @@ def _run_in_parts(impl, rec: StageRecord, in_dir: Path, n: int, bar, executor) -
         if apply is None:
             return None
         executor.run_shards(apply, rec, in_dir, n, bar, portable=True)
-        stage_io.write_json(done, {"shards": n, "report": stage_io.stage_report(impl)})
+        stage_io.write_json(done, {"shards": n, "report": impl.report()})
         shutil.rmtree(work, ignore_errors=True)
     shards = [stage_io.read_marker(stage_io.shard_paths(rec.dir, j)[2]) for j in range(n)]
     report = stage_io.read_marker(done).get("report")
@@ -251,7 +247,7 @@ def _run_global(impl, rec: StageRecord, in_dir: Path, n: int, bar) -> list[dict]
         for j, part in enumerate(split_table(kept_t, n)):
             stage_io.write_parquet(part, stage_io.shard_paths(rec.dir, j)[0])
         stage_io.write_parquet(rejected, stage_io.shard_paths(rec.dir, 0)[1])
-        stage_io.write_json(done, stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated, stage_io.generator_stats(impl), stage_io.stage_report(impl)))
+        stage_io.write_json(done, stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated, impl.report()))
     bar.advance(task)
     return [stage_io.read_marker(done)]
 

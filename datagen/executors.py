@@ -38,8 +38,7 @@ def run_shard(impl, rec_dir: Path, in_dir: Path, j: int, label: str) -> dict:
         kept, rejected, generated = stage_io.execute(impl, table, label)
         stage_io.write_parquet(kept, out)
         stage_io.write_parquet(rejected, rej)
-        marks = stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated,
-                                     stage_io.generator_stats(impl), stage_io.stage_report(impl))
+        marks = stage_io.shard_stats(table.num_rows, kept, rejected, time.time() - t, generated, impl.report())
         stage_io.write_json(marker, marks)
     return stage_io.read_marker(marker)
 
@@ -81,7 +80,7 @@ class RayExecutor:
             actor = ray.remote(_Replica).options(num_cpus=self.spec.num_cpus, num_gpus=self.spec.num_gpus,
                                                   max_restarts=self.spec.max_retries, max_task_retries=self.spec.max_retries)
             recipe_json = self.recipe.model_dump(mode="json")
-            self._actors = [actor.remote(recipe_json, str(self.cache_path)) for _ in range(self.spec.replicas)]
+            self._actors = [actor.remote(recipe_json, str(self.cache_path), k, self.spec.num_cpus) for k in range(self.spec.replicas)]
         return self._actors
 
     def map(self, fn, calls: list[tuple], label: str) -> list:
@@ -129,10 +128,11 @@ class RayExecutor:
 class _Replica:
     """A Ray actor: the recipe's LLM pool (its own engines) and its stages, built on first use."""
 
-    def __init__(self, recipe_json: dict, cache_path: str):
+    def __init__(self, recipe_json: dict, cache_path: str, index: int = 0, num_cpus: float = 1):
         from datagen.llm_pool import LLMPool
         from schemas.recipe import Recipe
 
+        _bind_cpu_threads(index, num_cpus)
         self.recipe = Recipe.model_validate(recipe_json)
         self.pool = LLMPool(self.recipe.models, Path(cache_path))
         self.stages: dict[int, object] = {}
@@ -149,6 +149,23 @@ class _Replica:
 
     def call(self, fn, *args):
         return fn(*args)
+
+
+def _bind_cpu_threads(index: int, num_cpus: float) -> None:
+    """A CPU build of vLLM binds its threads to every core by default, so replicas on one
+    machine would fight over all of them: replica `index` gets its own `num_cpus` cores
+    (counted round-robin over the cores this process may use) unless the user set
+    VLLM_CPU_OMP_THREADS_BIND. Replicas on different nodes with the same index modulo
+    the core count may pick the same cores of their own nodes, which is harmless."""
+    import os
+
+    if "VLLM_CPU_OMP_THREADS_BIND" in os.environ or num_cpus != int(num_cpus) or num_cpus < 1:
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    take = min(int(num_cpus), len(cores))
+    start = (index * take) % len(cores)
+    mine = [cores[(start + i) % len(cores)] for i in range(take)]
+    os.environ["VLLM_CPU_OMP_THREADS_BIND"] = ",".join(map(str, mine))
 
 
 def make_executor(recipe, cache_path: Path):

@@ -141,7 +141,7 @@ def run_filter(
         if pool is not None:
             pool.close()
     seconds = round(time.perf_counter() - t0, 3)
-    report = stage_io.stage_report(impl)
+    report = impl.report()
     stats = stage_io.shard_stats(len(df), kept, rejected, seconds, generated=False)
     summary = {"input": label, **{k: stats[k] for k in ("rows_in", "kept", "rejected", "reasons", "seconds")}}
     if report and "flagged_rows" in report:  # decontamination: with action flag, flagged rows are kept

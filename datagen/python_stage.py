@@ -24,6 +24,9 @@ class PythonStage:
         except (ImportError, AttributeError) as e:
             raise UserError(f"stages.{ctx.index}.callable: cannot import {spec.callable!r}: {e}") from None
 
+    def report(self) -> None:
+        return None
+
     def describe(self) -> dict:
         return {"python": self.spec.callable, "kind": self.spec.kind}
 

@@ -13,10 +13,10 @@ the layering while this contract sits below them) and offers:
 - `__call__(table) -> Verdict | table`: a `datasets.Dataset` in; a filter returns a
   `datagen.verdict.Verdict` (keep/reason/score per row, columns to add), a generator returns
   its new rows (rows with a `reject_reason` are its rejects);
-- `report() -> dict | None` (optional): what it found on its last call (decontamination
-  matches, dedup pair counts, a verifier audit), stored in the shard's marker and gathered
-  into the manifest. Generators report their rounds through `stats()` today; folding that
-  into `report()` is part of the executor work (README, Status).
+- `report() -> dict | None`: what it found on its last call (a generator's rounds, spreads
+  and survival; decontamination matches, dedup pair counts, a verifier audit), or None;
+  stored in the shard's marker (`generator` for a stage that makes rows, `report` for a
+  filter) and gathered into the manifest.
 
 A global stage may also run in parts (`PartitionedStage`: exact and MinHash dedup): given its
 input shards, a work directory and a `Mapper` (the executor's `map`, which runs module-level
@@ -45,6 +45,8 @@ class Stage(Protocol):
     def describe(self) -> dict: ...
 
     def __call__(self, table: Any) -> Any: ...
+
+    def report(self) -> dict | None: ...
 
 
 class Mapper(Protocol):

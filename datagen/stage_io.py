@@ -89,21 +89,10 @@ def execute(impl, table, label: str):
     return kept, rejected, not isinstance(out, Verdict)
 
 
-def generator_stats(impl) -> dict | None:
-    """What a generator reports about its last call (rounds, spreads, survival), if anything."""
-    stats = getattr(impl, "stats", None)
-    return stats() if callable(stats) else None
-
-
-def stage_report(impl) -> dict | None:
-    """A filter's report about its last call (decontamination matches), if it has one."""
-    report = getattr(impl, "report", None)
-    return report() if callable(report) else None
-
-
-def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool, generator: dict | None = None, report: dict | None = None) -> dict:
-    """A shard's marker: counts, reject reasons, tokens, a content hash of its outputs, a
-    filter's report (decontamination) if it has one, and how many LLM requests failed (such a shard is recomputed on the next run: the cached
+def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool, report: dict | None = None) -> dict:
+    """A shard's marker: counts, reject reasons, tokens, a content hash of its outputs, the
+    stage's report (under `generator` for a stage that made rows, `report` for a filter), and
+    how many LLM requests failed (such a shard is recomputed on the next run: the cached
     requests come back free and only the failed ones are retried)."""
     import polars as pl
 
@@ -124,9 +113,7 @@ def shard_stats(rows_in: int, kept, rejected, seconds: float, generated: bool, g
                 ).row(0)
                 tokens["prompt"] += int(s[0] or 0)
                 tokens["completion"] += int(s[1] or 0)
-    extra = {"generator": generator} if generator else {}
-    if report is not None:
-        extra["report"] = report
+    extra = {} if report is None else {("generator" if generated else "report"): report}
     return {
         **extra,
         "rows_in": rows_in, "kept": kept.height, "rejected": rejected.height, "reasons": reasons, "tokens": tokens,

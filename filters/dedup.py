@@ -96,11 +96,12 @@ class Dedup:
     def __init__(self, spec, ctx=None):
         self.spec = spec
         self.ctx = ctx
+        self._report: dict | None = None
         self.field = getattr(ctx, "field", "stage")
         self.progress = getattr(ctx, "progress", None)
 
     def report(self) -> dict | None:
-        return getattr(self, "_report", None)
+        return self._report
 
     def describe(self) -> dict:
         s = self.spec

@@ -157,6 +157,9 @@ class DedupApply:
     def describe(self) -> dict:
         return {"filter": f"{self.method}_dedup", "decisions": self.decisions}
 
+    def report(self) -> None:
+        return None
+
     def __call__(self, ds):
         import polars as pl
 

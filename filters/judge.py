@@ -109,6 +109,9 @@ class JudgeFilter:
         self.field = getattr(ctx, "field", "stage")
         check_patterns(spec.filler_patterns, f"{self.field}.filler_patterns")
 
+    def report(self) -> None:
+        return None
+
     def describe(self) -> dict:
         from datagen.hashing import digest
         from filters.quality import FILLERS

@@ -173,6 +173,9 @@ class QualityFilter:
         check_patterns(spec.refusal_patterns, f"{self.field}.refusal_patterns")
         check_patterns(spec.filler_patterns, f"{self.field}.filler_patterns")
 
+    def report(self) -> None:
+        return None
+
     def describe(self) -> dict:
         from datagen.hashing import digest
 

@@ -114,6 +114,9 @@ class RewardModelFilter:
         self.spec = spec
         self.field = getattr(ctx, "field", "stage")
 
+    def report(self) -> None:
+        return None
+
     def describe(self) -> dict:
         spec = self.spec
         return {

@@ -16,6 +16,10 @@ class VerifyingGenerator:
         self.field = f"stages.{ctx.index}"
         self.verifier = get_verifier(spec.verifier, f"{self.field}.verifier")
 
+    def report(self) -> dict | None:
+        """What the last call found (rounds, spreads, survival); None when nothing to say."""
+        return None
+
     def describe(self) -> dict:
         spec = self.spec
         out = {

@@ -62,7 +62,7 @@ class RejectionSampler(VerifyingGenerator):
             out.extend(build(r, conv, att, target, rate, band))
         return common.to_table(out, schema)
 
-    def stats(self) -> dict:
+    def report(self) -> dict:
         """Per call: prompts, samples drawn, prompts with a correct sample, prompts that met their target."""
         return self._stats
 

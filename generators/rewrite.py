@@ -98,6 +98,9 @@ class PromptEvolver:
         if unknown:
             raise UserError(f"{self.field}.templates: unknown op(s) {', '.join(sorted(unknown))} (known: {', '.join(prompts.EVOLVE)})")
 
+    def report(self) -> None:
+        return None
+
     def describe(self) -> dict:
         return {"generator": "evolve", "model": self.ctx.model_identity(self.spec.model), "templates": self.templates}
 

@@ -78,7 +78,7 @@ class SelfPlay(VerifyingGenerator):
             return common.to_table(self._pairs(population, attempts) + [_as_pair(r) for r in retired], schema)
         return common.to_table(population + retired, schema)
 
-    def stats(self) -> dict:
+    def report(self) -> dict:
         return {"rounds": self.round_stats}
 
     def _as_prompt(self, r: dict) -> dict:

@@ -70,7 +70,7 @@ class VariationalSynthesizer(VerifyingGenerator):
             })
         return common.to_table(out, common.prompt_schema())
 
-    def stats(self) -> dict:
+    def report(self) -> dict:
         """Per call: originals, how many were varied, and per round: variants asked, well formed,
         answer preserved (some solution reached the inherited answer) and surviving the band."""
         return self._stats

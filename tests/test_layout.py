@@ -77,3 +77,4 @@ def test_every_stage_meets_the_contract(name):
     cls = __import__("datagen.engine", fromlist=["stage_table"]).stage_table()[name]
     assert getattr(cls, "scope", None) in ("shard", "global"), f"{name}: scope"
     assert callable(getattr(cls, "describe", None)) and "__call__" in vars(cls) | {k: 1 for b in cls.__mro__[1:-1] for k in vars(b)}, name
+    assert callable(getattr(cls, "report", None)), f"{name}: report() (None when it has nothing to say)"
