@@ -9,14 +9,17 @@ publishing); an executor decides *where* each pending shard of a shard-scoped st
   not depend on the executor or on which replica ran a shard. A worker or node that dies costs
   the shards it was running: the actor restarts elsewhere and the call is retried
   (`max_retries`); if the driver dies, a re-run resumes from the markers, and requests any
-  replica made come back from the shared request cache (sqlite in WAL mode on the store).
+  replica made come back from the request cache: each replica writes its own sqlite file beside
+the shared one (reading the shared one on a miss) and the driver merges them when the run
+ends, or when the next run starts after a driver that died (datagen/llm/cache.py).
 
-A global stage that runs in parts (exact and MinHash dedup: datagen/stage.py) sends its
-phases through `map` (the replicas run them) and its per-shard decisions as a small stage
-object, so the driver holds only the near-duplicate pairs, never the rows.
+A global stage that runs in parts (exact and MinHash dedup, decontamination without a judge:
+datagen/stage.py) sends its phases through `map` (the replicas run them) and its per-shard
+work as a small stage object, so the driver holds only near-duplicate pairs and reports,
+never the rows.
 
-What it does not do (yet): run the other global stages (embedding dedup, self-play,
-decontamination) across workers: they run in the driver as under `local`.
+What it does not do (yet): run embedding dedup, self-play or judge-based decontamination
+across workers: they run in the driver as under `local`.
 """
 
 from __future__ import annotations
@@ -66,7 +69,10 @@ class RayExecutor:
     def __init__(self, spec, recipe, cache_path: Path):
         import ray
 
+        from datagen.llm.cache import merge_replica_caches
+
         self.spec, self.recipe, self.cache_path = spec, recipe, cache_path
+        merge_replica_caches(cache_path)  # what the replicas of a run whose driver died generated
         self._started = False
         if not ray.is_initialized():
             ray.init(address=spec.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -118,9 +124,13 @@ class RayExecutor:
     def close(self) -> None:
         import ray
 
+        from datagen.llm.cache import merge_replica_caches
+
         for a in self._actors:
+            ray.get(a.close.remote())
             ray.kill(a)
         self._actors = []
+        merge_replica_caches(self.cache_path)
         if self._started:
             ray.shutdown()
 
@@ -133,8 +143,11 @@ class _Replica:
         from schemas.recipe import Recipe
 
         _bind_cpu_threads(index, num_cpus)
+        import uuid
+
         self.recipe = Recipe.model_validate(recipe_json)
-        self.pool = LLMPool(self.recipe.models, Path(cache_path))
+        # its own request-cache file beside the shared one, merged by the driver at the end
+        self.pool = LLMPool(self.recipe.models, Path(cache_path), replica=f"{index}-{uuid.uuid4().hex[:8]}")
         self.stages: dict[int, object] = {}
 
     def run(self, index: int, rec_dir: str, in_dir: str, j: int, label: str) -> dict:
@@ -149,6 +162,9 @@ class _Replica:
 
     def call(self, fn, *args):
         return fn(*args)
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 def _bind_cpu_threads(index: int, num_cpus: float) -> None:

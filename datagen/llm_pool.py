@@ -10,8 +10,11 @@ from pathlib import Path
 
 
 class LLMPool:
-    def __init__(self, specs: dict, cache_path: Path, progress=None):
+    def __init__(self, specs: dict, cache_path: Path, progress=None, replica: str | None = None):
+        """`replica`: this pool is one replica of a distributed run; it writes its own cache
+        file beside `cache_path` (datagen/llm/cache.py, ReplicaCache)."""
         self.specs = specs
+        self.replica = replica
         self.progress = progress  # a StageProgress, for per-model request bars
         self.cache_path = cache_path
         self._llms: dict = {}
@@ -35,11 +38,11 @@ class LLMPool:
     def get(self, name: str):
         if name not in self._llms:
             from datagen.llm import make_llm
-            from datagen.llm.cache import RequestCache
+            from datagen.llm.cache import ReplicaCache, RequestCache
 
             if self._cache is None:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-                self._cache = RequestCache(self.cache_path)
+                self._cache = RequestCache(self.cache_path) if self.replica is None else ReplicaCache(self.cache_path, self.replica)
             bar = self.progress.llm_callback(name) if self.progress is not None else None
             self._llms[name] = make_llm(self.specs[name], self._cache, bar, field=f"models.{name}.model", announce=True)
         return self._llms[name]

@@ -148,8 +148,10 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         if gen:
             agg["generator"] = merge_stats(gen)
         reports = [s["report"] for s in rec.shards if s.get("report")]
-        if reports and rec.type == "decontaminate":  # a global stage: one report, the card's Contamination table
-            contamination[rec.label] = reports[0]
+        if reports and rec.type == "decontaminate":  # one report (merged when checked shard by shard), the card's Contamination table
+            from filters.decontam_report import merge
+
+            contamination[rec.label] = merge(reports)
         elif reports:  # another filter's findings (dedup pair counts, a verifier audit): with its stage
             agg["report"] = reports[0] if rec.scope == "global" else reports
         stages.append({"index": rec.index, "label": rec.label, "type": rec.type, "scope": rec.scope, "key": rec.key, **rec.describe, **agg})

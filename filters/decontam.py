@@ -108,6 +108,16 @@ class Decontaminate:
 
         self.names = expand(spec.benchmarks, f"{self.field}.benchmarks")
 
+    def in_parts(self, inputs, work, mapper, parts: int):
+        """Rows are checked one by one against a fixed benchmark set, so any worker can check
+        any shard: a small stage each worker builds once (benchmarks and their embeddings
+        loaded once per process) and runs per shard; the shards' reports are merged
+        (filters/decontam_report.py, merge). None with the `judge` method (it needs the LLM
+        pool, which stays with the run)."""
+        if "judge" in self.spec.methods:
+            return None
+        return DecontamShard(self.spec.model_dump(mode="json"), self.field)
+
     # -- what the stage key hashes: the spec's methods and the benchmark contents
     def benchmarks(self):
         if self._bench is None:
@@ -377,3 +387,37 @@ class Decontaminate:
         for j, v in zip(todo, verdicts, strict=False):
             if v:
                 fired["judge"][j], item["judge"][j], score["judge"][j] = True, idx[j, 0], sims[j, 0]
+
+
+_BUILT: dict[str, Decontaminate] = {}  # per process: a worker checks many shards with one benchmark index
+
+
+class DecontamShard:
+    """Decontamination of one shard, as any worker runs it (small and picklable)."""
+
+    scope = "shard"
+
+    def __init__(self, spec: dict, field: str):
+        self.spec, self.field = spec, field
+        self._last: Decontaminate | None = None
+
+    def describe(self) -> dict:
+        return {"filter": "decontaminate", "in_parts": True}
+
+    def report(self) -> dict | None:
+        return self._last.report() if self._last is not None else None
+
+    def __call__(self, ds):
+        import json
+
+        from datagen.stage import StageContext
+        from schemas.filters import DecontamStage
+
+        key = json.dumps(self.spec, sort_keys=True)
+        if key not in _BUILT:
+            _BUILT[key] = Decontaminate(DecontamStage.model_validate(self.spec), StageContext(index=0, pool=None, field=self.field))
+        self._last = _BUILT[key]
+        return self._last(ds)
+
+    def __getstate__(self):
+        return {"spec": self.spec, "field": self.field, "_last": None}

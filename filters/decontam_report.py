@@ -56,6 +56,28 @@ def flagged_rows(row_ids, flagged, method, win_item, win_score, bench, ids, fire
     ]
 
 
+def merge(reports: list[dict]) -> dict:
+    """One report from the reports of the shards a run checked separately."""
+    from collections import Counter
+
+    if len(reports) == 1:
+        return reports[0]
+    first = reports[0]
+    rows = [r for rep in reports for r in rep["rows"]]
+    items = Counter(b for b, _ in {(r["benchmark"], r["item_id"]) for r in rows})
+    per = {}
+    for name, b in first["benchmarks"].items():
+        by_method = Counter()
+        for rep in reports:
+            by_method.update(rep["benchmarks"][name]["by_method"])
+        per[name] = {**b, "flagged_rows": sum(rep["benchmarks"][name]["flagged_rows"] for rep in reports),
+                     "items_matched": items[name], "by_method": dict(by_method)}
+    out = {**first, "benchmarks": per, "rows": rows}
+    for k in ("rows_checked", "flagged_rows", "non_english_rows"):
+        out[k] = sum(rep[k] for rep in reports)
+    return out
+
+
 def summary(
     spec, benchmarks, unavailable: dict, records: list[dict], rows_checked: int, non_english: int, judge: dict | None, skipped: dict | None = None
 ) -> dict:

@@ -250,3 +250,25 @@ def test_kill9_loses_only_what_was_in_flight(tmp_path):
     child.wait(10)
     with RequestCache(path) as cache:
         assert 20 <= len(cache) <= 21
+
+
+def test_replica_caches_merge_into_the_shared_one(tmp_path):
+    """Each replica of a distributed run writes its own file and reads the shared one on a
+    miss; merging folds them in (what any replica generated is found on a re-run) and removes them."""
+    from datagen.llm.base import Completion
+    from datagen.llm.cache import ReplicaCache, RequestCache, merge_replica_caches
+
+    shared = tmp_path / "requests.sqlite"
+    with RequestCache(shared) as main:
+        main.put("old", Completion(text="from before", finish_reason="stop"))
+    a, b = ReplicaCache(shared, "0-x"), ReplicaCache(shared, "1-y")
+    a.put("k1", Completion(text="one", finish_reason="stop"))
+    b.put("k2", Completion(text="two", finish_reason="stop"))
+    assert a.get("old").text == "from before" and a.get("k2") is None  # shared on a miss; not the other replica's
+    a.close()
+    b.close()
+    assert merge_replica_caches(shared) == 2
+    assert not list(tmp_path.glob("requests.replica-*"))
+    with RequestCache(shared) as main:
+        assert {main.get(k).text for k in ("old", "k1", "k2")} == {"from before", "one", "two"}
+    assert merge_replica_caches(shared) == 0

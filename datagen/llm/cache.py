@@ -6,8 +6,13 @@ that asks for the same sample never generates it again. Each `put` commits at on
 `kill -9` loses at most the requests in flight. Failed completions are never stored, and
 an identity that looks like it carries a secret is refused.
 
-What it does not do: decide which samples to draw (`CachedLLM`), expire entries, or share
-writes between processes beyond what sqlite's own locking gives.
+Replicas of a distributed run (the Ray executor) each write their own file beside the shared
+one (`ReplicaCache`: reads fall back to the shared file, opened read-only) and the driver
+folds those files into the shared one when the run ends, or when the next run starts after a
+driver that died (`merge_replica_caches`); so no two processes write one sqlite file, which
+network filesystems do not lock reliably, and a re-run finds what any replica generated.
+
+What it does not do: decide which samples to draw (`CachedLLM`) or expire entries.
 """
 
 from __future__ import annotations
@@ -119,3 +124,55 @@ class RequestCache:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def replica_cache_path(shared: Path, replica: str) -> Path:
+    """Where replica `replica` of a distributed run writes its completions."""
+    return shared.with_name(f"{shared.stem}.replica-{replica}{shared.suffix}")
+
+
+class ReplicaCache(RequestCache):
+    """A replica's own cache file; a miss is looked up in the shared file (read-only)."""
+
+    def __init__(self, shared: str | os.PathLike, replica: str):
+        super().__init__(replica_cache_path(Path(shared), replica))
+        self.shared = RequestCache(shared) if Path(shared).is_file() else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Completion]:
+        keys = list(dict.fromkeys(keys))
+        found = self.shared.get_many(keys) if self.shared is not None else {}
+        missing = [k for k in keys if k not in found]
+        return {**found, **(super().get_many(missing) if missing else {})}
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+        super().close()
+
+
+def merge_replica_caches(shared: Path) -> int:
+    """Fold every replica file beside `shared` into it and delete them; returns how many
+    completions were added."""
+    shared = Path(shared)
+    parts = sorted(shared.parent.glob(f"{shared.stem}.replica-*{shared.suffix}"))
+    if not parts:
+        return 0
+    main = RequestCache(shared)
+    added = 0
+    try:
+        with main._lock:
+            for part in parts:
+                before = main._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+                main._db.execute("ATTACH DATABASE ? AS part", (str(part),))
+                try:
+                    with main._db:
+                        main._db.execute("BEGIN")
+                        main._db.execute("INSERT OR IGNORE INTO completions (key, value) SELECT key, value FROM part.completions")
+                finally:
+                    main._db.execute("DETACH DATABASE part")
+                added += main._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0] - before
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{part}{suffix}").unlink(missing_ok=True)
+    finally:
+        main.close()
+    return added

@@ -83,6 +83,15 @@ def test_quickstart_same_rows_under_ray_with_two_replicas(tmp_path, cluster, tin
     for a, b in zip(rows_of(tmp_path / "local", "quickstart"), rows_of(tmp_path / "ray", "quickstart"), strict=True):
         assert a.height > 0 or b.height == 0
         assert a.equals(b)
+    # each replica wrote its own cache file; the driver merged them into the shared one
+    from datagen.llm.cache import RequestCache
+
+    assert not list((tmp_path / "ray" / ".cache").glob("requests.replica-*"))
+    sizes = []
+    for store in ("local", "ray"):
+        with RequestCache(tmp_path / store / ".cache" / "requests.sqlite") as cache:
+            sizes.append(len(cache))
+    assert sizes[0] == sizes[1] > 0
 
 
 def slow_recipe(tmp_path, log):
