@@ -116,6 +116,9 @@ def decide(dedup, key_paths: list[str], part_paths: list[str], out_path: Path) -
         return None
     pairs = parts.unique(["left", "right"]).sort("left", "right") if parts.height else pl.DataFrame({"left": [], "right": [], "sim": []})
     report = {"similar_pairs": pairs.height}
+    if not pairs.height:
+        write_parquet(_empty(), out_path)
+        return report
     rows = pl.concat([pairs.get_column("left"), pairs.get_column("right")]).unique().sort().cast(pl.Int64)
     info = (pl.scan_parquet(key_paths).select("g", "id", "rank", "text").filter(pl.col("g").is_in(rows.implode())).collect().sort("g")
             if rows.len() else pl.DataFrame({"g": [], "id": [], "rank": [], "text": []}))
@@ -166,7 +169,8 @@ class DedupApply:
         from datagen.verdict import Verdict
 
         ids = pl.from_arrow(ds.data.table if hasattr(ds, "data") else ds).select(pl.col("id").cast(pl.String))
-        found = pl.scan_parquet(self.decisions).filter(pl.col("id").is_in(ids.get_column("id").implode())).collect()
+        found = (pl.scan_parquet(self.decisions).select(pl.col("id").cast(pl.String), pl.col("cluster").cast(pl.String), pl.col("sim").cast(pl.Float64))
+                 .filter(pl.col("id").is_in(ids.get_column("id").implode())).collect())
         df = ids.join(found.select("id", "cluster", "sim"), on="id", how="left", maintain_order="left")
         is_dup = pl.col("cluster").is_not_null() & (pl.col("id") != pl.col("cluster"))
         out = df.select(

@@ -79,3 +79,14 @@ def test_in_parts_equals_whole(method, extra, shards, parts, tmp_path):
     kept_p, rejected_p = in_parts(df, spec, shards, parts, tmp_path)
     same(kept, kept_p)
     same(rejected.drop("rejected_by", strict=False), rejected_p)
+
+
+@pytest.mark.parametrize("method", ["exact", "minhash"])
+def test_no_duplicates_at_all(method, tmp_path):
+    df = rows().unique("completion", keep="first").with_columns(completion=pl.format("{} {}", pl.col("completion"), pl.int_range(pl.len())))
+    df = df.with_columns(completion=pl.Series([f"row {i} says {'x ' * (i % 7)}{i * 7919}" for i in range(df.height)]))
+    spec = DedupStage(type="dedup", method=method, **({"threshold": 0.9} if method == "minhash" else {}))
+    kept, rejected = whole(df, spec)
+    kept_p, rejected_p = in_parts(df, spec, 3, 2, tmp_path)
+    assert rejected.height == 0 == rejected_p.height
+    same(kept, kept_p)
