@@ -116,6 +116,8 @@ class Decontaminate:
         pool, which stays with the run)."""
         if "judge" in self.spec.methods:
             return None
+        from filters.decontam_shard import DecontamShard
+
         return DecontamShard(self.spec.model_dump(mode="json"), self.field)
 
     # -- what the stage key hashes: the spec's methods and the benchmark contents
@@ -388,36 +390,3 @@ class Decontaminate:
             if v:
                 fired["judge"][j], item["judge"][j], score["judge"][j] = True, idx[j, 0], sims[j, 0]
 
-
-_BUILT: dict[str, Decontaminate] = {}  # per process: a worker checks many shards with one benchmark index
-
-
-class DecontamShard:
-    """Decontamination of one shard, as any worker runs it (small and picklable)."""
-
-    scope = "shard"
-
-    def __init__(self, spec: dict, field: str):
-        self.spec, self.field = spec, field
-        self._last: Decontaminate | None = None
-
-    def describe(self) -> dict:
-        return {"filter": "decontaminate", "in_parts": True}
-
-    def report(self) -> dict | None:
-        return self._last.report() if self._last is not None else None
-
-    def __call__(self, ds):
-        import json
-
-        from datagen.stage import StageContext
-        from schemas.filters import DecontamStage
-
-        key = json.dumps(self.spec, sort_keys=True)
-        if key not in _BUILT:
-            _BUILT[key] = Decontaminate(DecontamStage.model_validate(self.spec), StageContext(index=0, pool=None, field=self.field))
-        self._last = _BUILT[key]
-        return self._last(ds)
-
-    def __getstate__(self):
-        return {"spec": self.spec, "field": self.field, "_last": None}

@@ -91,12 +91,9 @@ def partition_pairs(spec: dict, key_paths: list[str], p: int, parts: int, out_pa
         pairs = pl.concat(found).unique()
         rows = pl.concat([pairs.get_column("left"), pairs.get_column("right")]).unique()
         sigs = keys.select("g", "sig").filter(pl.col("g").is_in(rows.implode())).collect()
-        where = dict(zip(sigs.get_column("g").to_list(), range(sigs.height), strict=True))
-        matrix = sigs.get_column("sig").to_numpy()
-        li = np.array([where[g] for g in pairs.get_column("left").to_list()], dtype=np.int64)
-        ri = np.array([where[g] for g in pairs.get_column("right").to_list()], dtype=np.int64)
-        sim = estimated_jaccard(matrix[li], matrix[ri]) if len(li) else np.zeros(0)
-        out = pairs.with_columns(sim=pl.Series(sim, dtype=pl.Float64)).filter(pl.col("sim") >= s.similarity)
+        both = pairs.join(sigs.rename({"g": "left", "sig": "a"}), on="left").join(sigs.rename({"g": "right", "sig": "b"}), on="right")
+        sim = estimated_jaccard(both.get_column("a").to_numpy(), both.get_column("b").to_numpy()) if both.height else np.zeros(0)
+        out = both.select("left", "right", sim=pl.Series(sim, dtype=pl.Float64)).filter(pl.col("sim") >= s.similarity)
     write_parquet(out, Path(out_path))
     return out.height
 
@@ -122,9 +119,9 @@ def decide(dedup, key_paths: list[str], part_paths: list[str], out_path: Path) -
     rows = pl.concat([pairs.get_column("left"), pairs.get_column("right")]).unique().sort().cast(pl.Int64)
     info = (pl.scan_parquet(key_paths).select("g", "id", "rank", "text").filter(pl.col("g").is_in(rows.implode())).collect().sort("g")
             if rows.len() else pl.DataFrame({"g": [], "id": [], "rank": [], "text": []}))
-    local = {g: k for k, g in enumerate(info.get_column("g").to_list())}
-    left = np.array([local[g] for g in pairs.get_column("left").to_list()], dtype=np.int64)
-    right = np.array([local[g] for g in pairs.get_column("right").to_list()], dtype=np.int64)
+    position = info.get_column("g").to_numpy()  # sorted: a row's place in `info` by binary search
+    left = np.searchsorted(position, pairs.get_column("left").to_numpy()).astype(np.int64)
+    right = np.searchsorted(position, pairs.get_column("right").to_numpy()).astype(np.int64)
     sim = pairs.get_column("sim").to_numpy().astype(np.float64) if pairs.height else np.zeros(0)
     if s.veto and len(left):
         from filters.pair_veto import veto
