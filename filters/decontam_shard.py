@@ -5,6 +5,7 @@ with it. The shards' reports are merged by filters/decontam_report.py (merge).
 """
 
 from __future__ import annotations
+
 _BUILT: dict[str, object] = {}  # per process: a worker checks many shards with one benchmark index
 
 

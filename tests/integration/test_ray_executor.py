@@ -5,13 +5,12 @@ from the markers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import polars as pl
 import pytest
