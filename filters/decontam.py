@@ -22,10 +22,12 @@ quantity changed is a new problem);
   more, number words read as digits) as one of the `top_k` nearest items with cosine >=
   `numbers_similarity`, not vetoed - LLM rephrasings rename people and objects and reorder
   sentences but keep the numbers; needs no answer column;
-- `examples`: a coding task among the nearest items whose doctest calls it repeats with the
-  same outputs (>= `examples_min`, none different; filters/doctest_pairs.py) - renamed
-  functions and reworded docstrings keep their examples; a match (by any method) whose doctest
-  gives another output for the same call is vetoed (`examples_veto`);
+- `examples`: a coding task among the nearest items whose examples agree with it: the same
+  doctest calls with the same outputs, or (`examples_run`) its example calls, in any style,
+  give the stated outputs when run against the item's reference solution in the sandbox
+  (filters/decontam_examples.py) - a rewrite renames and rewords but keeps the behaviour; a
+  match (by any method) whose examples give another output for the same call is vetoed
+  (`examples_veto`): a look-alike task that behaves otherwise;
 - `skeleton`: overlap of the numbers and LaTeX tokens (language-independent, so it survives
   translation) >= `skeleton_threshold`, both texts having at least `skeleton_min_grams`
   skeleton n-grams, same veto;
@@ -42,9 +44,10 @@ benchmark counts and, per flagged row, its id, benchmark, item id, method, score
 method's score. Rejected rows (or, with `action: flag`, all rows) carry a `contamination`
 struct column.
 
-What it does not do: decontaminate completions against benchmark solutions, or code by AST or
-by running it; tell a near copy with one meaning-changing word from a copy with a harmless
-edit when neither has an answer (the judge, or an answer column, does that).
+What it does not do: decontaminate completions against benchmark solutions; judge code by its
+AST, or coding tasks without example calls by behaviour; tell a near copy with one
+meaning-changing word from a copy with a harmless edit when neither has an answer (the judge,
+or an answer column, does that).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from datagen.verdict import Verdict
 from filters.decontam_report import ORDER, combine, contamination_column, flagged_rows, summary
 from filters.text import text_expr
 
-DECONTAM_VERSION = "1"
+DECONTAM_VERSION = "2"
 STOPWORDS = ["the", "of", "and", "a", "an", "is", "are", "in", "to", "what", "how", "many", "if", "for", "with", "that",
              "each", "has", "have", "find", "let", "be", "by", "on", "at", "from", "it", "this", "there", "which", "does", "much"]
 
@@ -226,9 +229,9 @@ class Decontaminate:
 
         examples = None
         if "examples" in methods or s.examples_veto:
-            from filters.doctest_pairs import examples as read_examples
+            from filters.decontam_examples import ExampleEvidence
 
-            examples = (read_examples(texts), read_examples(questions))
+            examples = ExampleEvidence(texts, questions, self.benchmarks(), s)
 
         def differ(items: np.ndarray) -> np.ndarray:
             """A different problem, however alike the words: both sides have short final answers
@@ -243,10 +246,8 @@ class Decontaminate:
             if s.numbers_veto is not None and len(ok):
                 shared = pair_overlap(*numbers, ok, items[ok], by="min", min_tokens=1)
                 out[ok] |= np.nan_to_num(shared, nan=1.0) < s.numbers_veto
-            if examples is not None and s.examples_veto:  # a coding task that answers the same call otherwise
-                from filters.doctest_pairs import compare
-
-                out[ok] |= np.array([compare(examples[0][j], examples[1][i])[1] > 0 for j, i in zip(ok, items[ok], strict=True)], dtype=bool)
+            if examples is not None and s.examples_veto and len(ok):  # a coding task that answers the same call otherwise
+                out[ok] |= examples.differ(ok, items[ok])
             return out
 
         if "ngram" in methods:
@@ -268,7 +269,7 @@ class Decontaminate:
             item["embedding"], score["embedding"] = idx[:, 0], sims[:, 0]
             fired["embedding"] = (sims[:, 0] >= s.embedding_threshold) & ~differ(idx[:, 0])
         if "examples" in methods:
-            self._examples_match(examples, sims, idx, item, score, fired)
+            examples.match(sims, idx, item, score, fired)
         if "numbers" in methods:
             self._numbers_match(numbers, sims, idx, item, score, fired, differ)
         if "answer" in methods:
@@ -354,21 +355,6 @@ class Decontaminate:
         cand[rows], best[rows] = i[first], cos[first]
         ok = rows[~differ(cand)[rows]]
         fired["numbers"][ok], item["numbers"][ok], score["numbers"][ok] = True, cand[ok], best[ok]
-
-    def _examples_match(self, examples, sims, idx, item, score, fired):
-        """A coding task among the top_k nearest items (cosine >= `examples_similarity`) whose
-        doctest examples it repeats (>= `examples_min` calls with the same output, none with
-        another): renamed functions and reworded docstrings keep their examples."""
-        from filters.doctest_pairs import compare
-
-        s = self.spec
-        for j in np.flatnonzero([bool(e) for e in examples[0]]):
-            for i, c in zip(idx[j], sims[j], strict=True):
-                if i < 0 or c < s.examples_similarity:
-                    continue
-                same, other = compare(examples[0][j], examples[1][i])
-                if same >= s.examples_min and not other and (not fired["examples"][j] or same > score["examples"][j]):
-                    fired["examples"][j], item["examples"][j], score["examples"][j] = True, i, same
 
     def _judge(self, texts, questions, sims, idx, item, score, fired):
         from filters.decontam_judge import judge_pairs

@@ -243,9 +243,12 @@ class DecontamStage(StageBase):
     numbers_min: int = Field(3, ge=1, description="numbers: both texts need this many distinct numbers (fewer: coincidences)")
     numbers_similarity: float = Field(0.55, ge=0, le=1, description="numbers: the lower cosine of a near item with the same number set")
     # examples (coding tasks)
-    examples_min: int = Field(2, ge=1, description="examples: doctest calls a near coding task must share with the same output")
+    examples_min: int = Field(2, ge=1, description="examples: calls a near coding task must answer alike (one is enough when its output is specific)")
     examples_similarity: float = Field(0.3, ge=0, le=1, description="examples: the lower cosine of a near item considered")
-    examples_veto: bool = Field(True, description="a match whose doctest gives another output for the same call is a different task")
+    examples_run: bool = Field(
+        True, description="examples: run the row's example calls (any style) against a coding item's reference solution in the sandbox"
+    )
+    examples_veto: bool = Field(True, description="a match whose examples give another output for the same call is a different task")
     # skeleton
     skeleton_ngram: int = Field(3, ge=1, le=16, description="skeleton: tokens per n-gram of numbers/LaTeX tokens")
     skeleton_threshold: float = Field(0.8, gt=0, le=1, description="skeleton: overlap coefficient that flags a row")

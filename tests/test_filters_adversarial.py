@@ -1,6 +1,7 @@
 """Decontamination and embedding dedup on the hand-written adversarial sets
 (tests/data/decontam_adversarial/, tests/data/dedup_adversarial/), asserted on the splits no
-threshold was chosen on: `math_test` for math decontamination, `heldout` for code and dedup. The floors are what the filters reach there today
+threshold was chosen on: `test` (math_test, code_test) for decontamination, `heldout` for dedup.
+The floors are what the filters reach there today
 (README, "Filters on data nobody here wrote"); where that is below the issue's goal the README
 says so. Slow: MiniLM encodes a few hundred rows and the benchmarks (cached after the first
 run)."""
@@ -26,24 +27,21 @@ def _with_and_without_answers(split: str):
 
 
 @pytest.fixture(scope="module")
-def decontam_heldout():
-    return _with_and_without_answers("heldout")
-
-
-def test_decontamination_with_an_answer_column(decontam_heldout):
-    res, _ = decontam_heldout
-    assert _rate(res, "code_copy_edit") == 1.0 and res["code"]["precision"] >= 0.55  # 0.61: look-alike tasks
-    assert _rate(res, "code_rephrase") >= 0.2, res["categories"]  # doctest examples: 7/30 (was 3/30)
-    assert _rate(res, "code_hard_negative") <= 0.35, res["categories"]
-
-
-@pytest.fixture(scope="module")
-def decontam_math_test():
+def decontam_test():
     return _with_and_without_answers("test")
 
 
-def test_math_decontamination_on_the_untuned_split(decontam_math_test):
-    res, bare = decontam_math_test
+def test_code_decontamination_on_the_untuned_split(decontam_test):
+    res, bare = decontam_test
+    # measured on code_test, first run: rephrasings 24/35 (text methods alone: 2/35), look-alikes 3/35 (alone: 11/35)
+    assert _rate(res, "code_copy_edit") == 1.0 and _rate(res, "code_unrelated") == 0.0, res["false_positives"]
+    assert _rate(res, "code_rephrase") >= 0.6, res["missed"]
+    assert _rate(res, "code_hard_negative") <= 0.12 and res["code"]["precision"] >= 0.9, res["false_positives"]
+    assert bare["code"] == res["code"]  # code rows have no answer column to lose
+
+
+def test_math_decontamination_on_the_untuned_split(decontam_test):
+    res, bare = decontam_test
     # measured 0.80 recall at precision 1.00 with the answer column (goal 0.90 at 0.95: not met)
     assert res["math"]["recall"] >= 0.78 and res["math"]["precision"] >= 0.95, res["missed"]
     assert _rate(res, "copy_edit") == 1.0 and _rate(res, "hard_negative") <= 0.05 and _rate(res, "unrelated") == 0.0, res["false_positives"]
@@ -51,10 +49,10 @@ def test_math_decontamination_on_the_untuned_split(decontam_math_test):
     assert bare["math"]["recall"] >= 0.45 and _rate(bare, "copy_edit") == 1.0 and _rate(bare, "unrelated") == 0.0
 
 
-def test_decontamination_without_an_answer_column_runs_and_says_what_it_skipped(decontam_heldout):
-    _, res = decontam_heldout
+def test_decontamination_without_an_answer_column_runs_and_says_what_it_skipped(decontam_test):
+    _, res = decontam_test
     assert res["skipped_methods"] == {"answer": "no answer column 'answer'"}
-    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "rephrase") >= 0.5 and _rate(res, "unrelated") == 0.0
+    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "rephrase") >= 0.4 and _rate(res, "unrelated") == 0.0
 
 
 def test_dedup_does_not_chain_and_vetoes_look_alikes():

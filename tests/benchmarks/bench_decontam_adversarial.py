@@ -3,8 +3,9 @@
 names and docstrings, against hard negatives: the same story with other quantities or another
 question, look-alike coding tasks with other behaviour, and unrelated problems). `*_tune` is
 what the methods were developed against; `*_heldout` was not tuned on until the session that
-added number words (filters/number_words.py), whose misses it showed; `math_test` (written
-after that, by a helper that never saw the filter code) is the split nothing was tuned on.
+added number words (filters/number_words.py) and the one that ran code examples
+(filters/decontam_examples.py), whose misses it showed; `math_test` and `code_test` (written
+after those, by helpers that never saw the filter code) are the splits nothing was tuned on.
 
 Runs the default methods against all 7 local benchmarks (`../shared/benchmarks`, or
 $DATAGEN_BENCHMARKS_DIR), with the answer column and without it, and reports precision,
