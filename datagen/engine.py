@@ -32,6 +32,7 @@ class StageRecord:
     describe: dict
     dir: Path
     shards: list[dict] = field(default_factory=list)
+    wall_s: float = 0.0  # this run's wall time for the stage (a reused stage: the time to find its markers)
 
 
 @dataclass
@@ -150,7 +151,9 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None, lim
         executor = make_executor(recipe, store.root / ".cache" / "requests.sqlite")
         try:
             for impl, rec in _stages(recipe, pool, upstream, run_dir):
+                t = time.time()
                 rec.shards = _run_stage(impl, rec, in_dir, n_shards, bar, executor)
+                rec.wall_s = round(time.time() - t, 3)
                 _check_not_all_failed(rec)
                 records.append(rec)
                 upstream, in_dir = rec.key, rec.dir

@@ -26,8 +26,25 @@ def table_fingerprint(table) -> str:
     import pyarrow as pa
 
     h = hashlib.sha256(table.schema.to_string().encode())
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    h.update(sink.getvalue().to_pybytes())
+    with pa.ipc.new_stream(pa.PythonFile(_HashSink(h), mode="w"), table.schema) as writer:
+        writer.write_table(table)  # streamed into the hash: no copy of the table is held
     return h.hexdigest()[:16]
+
+
+class _HashSink:
+    """A write-only file that feeds what is written to a hash."""
+
+    closed = False
+
+    def __init__(self, h):
+        self.h = h
+
+    def write(self, data) -> int:
+        self.h.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True

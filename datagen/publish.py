@@ -76,6 +76,31 @@ def write_rejected(table, folder: Path, kept_schema) -> int:
     return table.num_rows
 
 
+def write_rejected_shards(paths: list[Path], folder: Path, kept_schema) -> int:
+    """The rejected split from every stage's rejected shard files, written file by file into
+    one parquet file (their schemas unified: a column one stage lacks is null there), so that
+    no more than one shard's rejected rows is in memory; an empty split with the schema when
+    none has rows. Returns the rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    full = [p for p in paths if pq.read_metadata(p).num_rows]
+    if not full:
+        return write_rejected(None, folder, kept_schema)
+    schema = pa.unify_schemas([stage_io.standard_types(pq.read_schema(p).empty_table()).schema.remove_metadata() for p in full],
+                              promote_options="default")  # fmt: skip
+    path, rows = folder / REJECTED_FILE, 0
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for p in full:
+            t = stage_io.standard_types(stage_io.read_parquet(p))
+            cols = [t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type) for f in schema]
+            writer.write_table(pa.Table.from_arrays(cols, schema=schema))
+            rows += t.num_rows
+    os.replace(tmp, path)
+    return rows
+
+
 def write_kept_shards(shards: list[Path], folder: Path, fallback_schema) -> int:
     """The train split from the last stage's shard files: shards with rows, renumbered
     (an empty shard file would break `datasets`), or one empty file with the schema when no
@@ -112,7 +137,7 @@ def merge_stats(parts: list, key: str = ""):
 
 
 def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerprint: str, run_info: dict) -> None:
-    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from datagen.card import render_card
 
@@ -121,12 +146,9 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
     rej.mkdir()
     last = records[-1].dir
     kept_rows = write_kept_shards([stage_io.shard_paths(last, j)[0] for j in range(n_shards)], data, seeds.table.schema)
-    rejected = [stage_io.read_parquet(p) for rec in records for p in sorted(rec.dir.glob("shard-*.rejected.parquet"))]
-    rejected = [t for t in rejected if t.num_rows]
-    table = pa.concat_tables([stage_io.standard_types(t) for t in rejected], promote_options="default") if rejected else None
     kept_files = sorted(data.glob("*.parquet"))
-    kept_schema = stage_io.read_parquet(kept_files[0]).schema if kept_files else seeds.table.schema
-    rej_rows = write_rejected(table, rej, kept_schema)
+    kept_schema = pq.read_schema(kept_files[0]) if kept_files else seeds.table.schema
+    rej_rows = write_rejected_shards([p for rec in records for p in sorted(rec.dir.glob("shard-*.rejected.parquet"))], rej, kept_schema)
 
     stages = []
     contamination = {}
@@ -154,6 +176,7 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
             contamination[rec.label] = merge(reports)
         elif reports:  # another filter's findings (dedup pair counts, a verifier audit): with its stage
             agg["report"] = reports[0] if rec.scope == "global" else reports
+        agg["wall_s"] = rec.wall_s  # what the run waited for the stage; `seconds` sums its shards' compute
         stages.append({"index": rec.index, "label": rec.label, "type": rec.type, "scope": rec.scope, "key": rec.key, **rec.describe, **agg})
 
     manifest = {

@@ -116,12 +116,12 @@ def _normalise(df, spec, label: str):
     if id_column:
         if id_column not in cols:
             raise UserError(f"source.id_column: column {id_column!r} not found in {label}")
-        ids = df.get_column(id_column).cast(pl.String).to_list()
+        ids = df.get_column(id_column).cast(pl.String)
     else:
-        ids = [hashlib.sha256(t.encode()).hexdigest()[:20] for t in question.to_list()]
+        ids = _hash_ids(question.to_list())
     ids = _unique(ids)
-    meta = pa.array([empty_meta(label)] * len(df), type=META)
-    arrays = [pa.array(ids, pa.string()), question.to_arrow().cast(pa.string()), answer.to_arrow().cast(pa.string()),
+    meta = pa.repeat(pa.scalar(empty_meta(label), type=META), len(df))
+    arrays = [ids.to_arrow().cast(pa.string()), question.to_arrow().cast(pa.string()), answer.to_arrow().cast(pa.string()),
               solution.to_arrow().cast(pa.string()), meta]
     return pa.Table.from_arrays(arrays, schema=SEED_SCHEMA)
 
@@ -137,9 +137,16 @@ def _optional_column(df, name: str | None, default: str, label: str):
     return pl.Series([None] * len(df), dtype=pl.String)
 
 
-def _unique(ids: list[str]) -> list[str]:
+def _hash_ids(questions):
+    """A question's id when the source names none: the first 20 hex digits of its sha256."""
+    import polars as pl
+
+    return pl.Series([hashlib.sha256(t.encode()).hexdigest()[:20] for t in questions], dtype=pl.String)
+
+
+def _unique(ids):
     """Repeated ids (the same question twice) get a `#k` suffix so lineage stays unambiguous."""
     import polars as pl
 
     df = pl.DataFrame({"id": ids}).with_columns(k=pl.col("id").cum_count().over("id"))
-    return df.select(pl.when(pl.col("k") > 1).then(pl.col("id") + "#" + pl.col("k").cast(pl.String)).otherwise(pl.col("id"))).to_series().to_list()
+    return df.select(pl.when(pl.col("k") > 1).then(pl.col("id") + "#" + pl.col("k").cast(pl.String)).otherwise(pl.col("id"))).to_series()

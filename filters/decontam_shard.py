@@ -1,7 +1,8 @@
 """Decontamination of one shard, as any worker runs it: how the engine runs `type:
-decontaminate` (without the judge method) under every executor, shard by shard. Small and
-picklable; each process builds the benchmark index once and checks every shard it is given
-with it. The shards' reports are merged by filters/decontam_report.py (merge).
+decontaminate` (without the judge method) under every executor, shard by shard. Picklable:
+it carries the benchmarks the driver loaded (a few MB; workers never reach the Hub or the
+benchmark files), and each process builds the benchmark index from them once and checks
+every shard it is given with it. The shards' reports are merged by filters/decontam_report.py (merge).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ class DecontamShard:
 
     scope = "shard"
 
-    def __init__(self, spec: dict, field: str):
+    def __init__(self, spec: dict, field: str, benchmarks: tuple | None = None):
         self.spec, self.field = spec, field
+        self.benchmarks = benchmarks  # (loaded Benchmark list, unavailable {name: why}) from the driver
         self._last = None
 
     def describe(self) -> dict:
@@ -33,9 +35,12 @@ class DecontamShard:
 
         key = json.dumps(self.spec, sort_keys=True)
         if key not in _BUILT:
-            _BUILT[key] = Decontaminate(DecontamStage.model_validate(self.spec), StageContext(index=0, pool=None, field=self.field))
+            built = Decontaminate(DecontamStage.model_validate(self.spec), StageContext(index=0, pool=None, field=self.field))
+            if self.benchmarks is not None:
+                built._bench, built.unavailable = list(self.benchmarks[0]), dict(self.benchmarks[1])
+            _BUILT[key] = built
         self._last = _BUILT[key]
         return self._last(ds)
 
     def __getstate__(self):
-        return {"spec": self.spec, "field": self.field, "_last": None}
+        return {"spec": self.spec, "field": self.field, "benchmarks": self.benchmarks, "_last": None}

@@ -6,9 +6,10 @@ engine runs `type: dedup` (methods exact and minhash) under every executor.
 2. pairs, per partition P of `parts` (any worker): the rows whose hash (exact) or band key
    (minhash, band by band) falls in P, read from every keys file with a filter, grouped:
    duplicate groups (exact) or candidate pairs checked against the estimated Jaccard
-   (minhash), written to `part-P.parquet`;
-3. decide, in the caller: the pairs (as many as there are near duplicates, not rows) are
-   vetoed and clustered exactly as `Dedup` does on a whole table (filters/dedup.py), and one
+   (minhash) with the pair veto's verdict (it reads the texts of the partition's pairs),
+   written to `part-P.parquet`;
+3. decide, in the caller: the pairs (as many as there are near duplicates, not rows; no
+   texts) are clustered exactly as `Dedup` does on a whole table (filters/dedup.py), and one
    decision per row that has a duplicate is written to `decisions.parquet`;
 4. apply, per shard (any worker): `DedupApply` turns the decisions for the shard's rows into
    the same Verdict `Dedup` gives; rows with no decision are kept, as their own cluster.
@@ -94,8 +95,26 @@ def partition_pairs(spec: dict, key_paths: list[str], p: int, parts: int, out_pa
         both = pairs.join(sigs.rename({"g": "left", "sig": "a"}), on="left").join(sigs.rename({"g": "right", "sig": "b"}), on="right")
         sim = estimated_jaccard(both.get_column("a").to_numpy(), both.get_column("b").to_numpy()) if both.height else np.zeros(0)
         out = both.select("left", "right", sim=pl.Series(sim, dtype=pl.Float64)).filter(pl.col("sim") >= s.similarity)
+        out = out.with_columns(vetoed=_vetoed(keys, out) if s.veto else pl.lit(False))
     write_parquet(out, Path(out_path))
     return out.height
+
+
+def _vetoed(keys, pairs):
+    """The pair veto (filters/pair_veto.py) of a partition's pairs, with the texts of their
+    rows read here, so that texts never meet in one process."""
+    import polars as pl
+
+    from filters.pair_veto import veto
+
+    if not pairs.height:
+        return pl.Series("vetoed", [], dtype=pl.Boolean)
+    rows = pl.concat([pairs.get_column("left"), pairs.get_column("right")]).unique()
+    info = keys.select("g", "text").filter(pl.col("g").is_in(rows.implode())).collect().sort("g")
+    position = info.get_column("g").to_numpy()
+    left = np.searchsorted(position, pairs.get_column("left").to_numpy()).astype(np.int64)
+    right = np.searchsorted(position, pairs.get_column("right").to_numpy()).astype(np.int64)
+    return pl.Series("vetoed", veto(info.get_column("text").fill_null("").to_list(), left, right))
 
 
 def decide(dedup, key_paths: list[str], part_paths: list[str], out_path: Path) -> dict | None:
@@ -111,24 +130,21 @@ def decide(dedup, key_paths: list[str], part_paths: list[str], out_path: Path) -
     if s.method == "exact":
         write_parquet(parts.sort("g") if parts.height else _empty(), out_path)
         return None
-    pairs = parts.unique(["left", "right"]).sort("left", "right") if parts.height else pl.DataFrame({"left": [], "right": [], "sim": []})
+    pairs = parts.unique(["left", "right"]).sort("left", "right") if parts.height else pl.DataFrame({"left": [], "right": [], "sim": [], "vetoed": []})
     report = {"similar_pairs": pairs.height}
     if not pairs.height:
         write_parquet(_empty(), out_path)
         return report
+    if s.veto:  # vetoed in the pairs phase, where the texts are
+        report["vetoed_pairs"] = int(pairs.get_column("vetoed").sum())
+        pairs = pairs.filter(~pl.col("vetoed"))
     rows = pl.concat([pairs.get_column("left"), pairs.get_column("right")]).unique().sort().cast(pl.Int64)
-    info = (pl.scan_parquet(key_paths).select("g", "id", "rank", "text").filter(pl.col("g").is_in(rows.implode())).collect().sort("g")
-            if rows.len() else pl.DataFrame({"g": [], "id": [], "rank": [], "text": []}))
+    info = (pl.scan_parquet(key_paths).select("g", "id", "rank").filter(pl.col("g").is_in(rows.implode())).collect().sort("g")
+            if rows.len() else pl.DataFrame(schema={"g": pl.Int64, "id": pl.String, "rank": pl.Float64}))
     position = info.get_column("g").to_numpy()  # sorted: a row's place in `info` by binary search
     left = np.searchsorted(position, pairs.get_column("left").to_numpy()).astype(np.int64)
     right = np.searchsorted(position, pairs.get_column("right").to_numpy()).astype(np.int64)
-    sim = pairs.get_column("sim").to_numpy().astype(np.float64) if pairs.height else np.zeros(0)
-    if s.veto and len(left):
-        from filters.pair_veto import veto
-
-        vetoed = veto(info.get_column("text").fill_null("").to_list(), left, right)
-        left, right, sim = left[~vetoed], right[~vetoed], sim[~vetoed]
-        report["vetoed_pairs"] = int(vetoed.sum())
+    sim = pairs.get_column("sim").to_numpy().astype(np.float64)
     n = info.height
     order = info.with_row_index("k").sort("rank", "g").get_column("k").to_numpy()
     label = components(n, left, right) if s.cluster == "components" else representatives(n, left, right, order)

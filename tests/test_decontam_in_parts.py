@@ -30,7 +30,12 @@ def test_shard_by_shard_equals_whole(tmp_path, monkeypatch):
     spec = DecontamStage(type="decontaminate", benchmarks=["gsm8k", "math500"])
     whole = Decontaminate(spec)
     kept, rejected, _ = stage_io.execute(whole, df.to_arrow(), "decontaminate")
-    part = whole.in_parts([], tmp_path, None, 3)
+    import pickle
+
+    part = pickle.loads(pickle.dumps(whole.in_parts([], tmp_path, None, 3)))  # as a worker gets it
+    # a worker uses the benchmarks the driver loaded: it never reads them from disk or the Hub
+    monkeypatch.setenv("DATAGEN_BENCHMARKS_DIR", str(tmp_path / "absent"))
+    monkeypatch.setattr("filters.benchmarks.load_benchmark", lambda *a, **k: pytest.fail("a worker loaded a benchmark"))
     kept_p, rejected_p, reports = [], [], []
     for start in range(0, df.height + 1, 40):  # 3 shards, the last one short
         k, r, _ = stage_io.execute(part, df.slice(start, 40).to_arrow(), "decontaminate")
