@@ -95,7 +95,7 @@ def dedup(
     column: str = typer.Option("completion", "--column", metavar="COLUMN", help="text column (a messages column: its last message)"),
     keep: str = typer.Option("first", "--keep", metavar="RULE", help="first | longest | highest_score"),
     model: str | None = typer.Option(None, "--model", metavar="MODEL", help="embedding model (default: the offline all-MiniLM-L6-v2)"),
-    encode: str = typer.Option("torch", "--encode", metavar="RUNTIME", help="embedding runtime: torch | onnx-int8"),
+    encode: str = typer.Option("torch", "--encode", metavar="RUNTIME", help="embedding runtime: torch | onnx-int8 | cascade (static candidates first)"),
     cluster: str = typer.Option("representative", "--cluster", metavar="RULE", help="representative (no chaining) | components"),
     veto: bool = typer.Option(True, "--veto/--no-veto", help="drop similar pairs whose numbers, negation, names or opposites differ"),
     rejected: Path | None = RejectedOpt,

@@ -106,6 +106,7 @@ class Decontaminate:
         self._bench = None
         self._report: dict | None = None
         self._judge_stats: dict | None = None
+        self._cascade: dict | None = None  # rows per step of the embedding cascade
         self.unavailable: dict[str, str] = {}  # benchmarks implied by a domain that could not be loaded
         from filters.benchmarks import expand
 
@@ -113,15 +114,16 @@ class Decontaminate:
 
     def in_parts(self, inputs, work, mapper, parts: int):
         """Rows are checked one by one against a fixed benchmark set, so any worker can check
-        any shard: a small stage each worker builds once (benchmarks and their embeddings
-        loaded once per process) and runs per shard; the shards' reports are merged
+        any shard: a small stage carrying the benchmarks this process loaded (workers never
+        reach the Hub or the benchmark files themselves), which each worker builds once (their
+        embeddings computed or read from the cache once per process) and runs per shard; the shards' reports are merged
         (filters/decontam_report.py, merge). None with the `judge` method (it needs the LLM
         pool, which stays with the run)."""
         if "judge" in self.spec.methods:
             return None
         from filters.decontam_shard import DecontamShard
 
-        return DecontamShard(self.spec.model_dump(mode="json"), self.field)
+        return DecontamShard(self.spec.model_dump(mode="json"), self.field, (self.benchmarks(), dict(self.unavailable)))
 
     # -- what the stage key hashes: the spec's methods and the benchmark contents
     def benchmarks(self):
@@ -153,6 +155,10 @@ class Decontaminate:
         }
         if {"embedding", "answer", "judge"} & set(s.methods):
             out.update(model=model_identity(s.model), multilingual_model=s.multilingual_model, encode=s.encode)
+            if s.encode == "cascade":
+                from datagen.static_embeddings import static_identity
+
+                out.update(static_model=static_identity(s.static_model))
         if "judge" in s.methods:
             if self.ctx is None or getattr(self.ctx, "pool", None) is None:
                 raise UserError(f"{self.field}.methods: 'judge' needs a model (recipe.models.{s.judge_model}, or --judge-model)")
@@ -177,8 +183,11 @@ class Decontaminate:
             answers += b.answers
         return np.array(names, dtype=object), ids, questions, answers
 
-    def neighbours(self, texts: list[str], questions: list[str], foreign: np.ndarray):
-        """(sims, idx), each (rows, top_k): the nearest benchmark items by embedding."""
+    def neighbours(self, texts: list[str], questions: list[str], foreign: np.ndarray, worth=None):
+        """(sims, idx), each (rows, top_k): the nearest benchmark items by embedding. With
+        `encode: cascade`, the model's nearest among the static model's candidates, for the
+        rows `worth(rows, static_sims, static_idx)` says a method could flag (filters/cascade.py);
+        other rows have none."""
         from datagen.embeddings import embed
         from filters.embedding_cache import embed_cached
         from filters.similarity import nearest
@@ -190,12 +199,19 @@ class Decontaminate:
         groups = [(~foreign if s.multilingual_model else np.ones(len(texts), bool), s.model)]
         if s.multilingual_model:
             groups.append((foreign, s.multilingual_model))
-        for mask, model in groups:
+        runtime = "torch" if s.encode == "cascade" else s.encode
+        for g, (mask, model) in enumerate(groups):
             rows = np.flatnonzero(mask)
             if not len(rows):
                 continue
-            corpus = np.concatenate([embed_cached(b.questions, model, s.batch_size, s.encode) for b in self.benchmarks()])
-            vecs = embed([texts[j] for j in rows], model, batch_size=s.batch_size, runtime=s.encode)
+            corpus = np.concatenate([embed_cached(b.questions, model, s.batch_size, runtime) for b in self.benchmarks()])
+            if s.encode == "cascade" and g == 0:  # static candidates first (the static model is English)
+                from filters.cascade import cascade_neighbours
+
+                sims[rows], idx[rows], self._cascade = cascade_neighbours(
+                    [texts[j] for j in rows], rows, questions, corpus, k, s, worth)
+                continue
+            vecs = embed([texts[j] for j in rows], model, batch_size=s.batch_size, runtime=runtime)
             sims[rows], idx[rows] = nearest(vecs, corpus, k)
         return sims, idx
 
@@ -226,6 +242,8 @@ class Decontaminate:
         if not questions:  # every benchmark was only implied by a domain and none could be loaded
             methods = set()
         numbers = (token_lists(digits(texts), "numbers"), token_lists(digits(questions), "numbers"))  # number words as digits, read once
+
+        from filters.cascade import worth_encoding
 
         examples = None
         if "examples" in methods or s.examples_veto:
@@ -264,7 +282,7 @@ class Decontaminate:
             fired["skeleton"] = (sk_score >= s.skeleton_threshold) & enough & ~differ(sk_item)
         sims = idx = None
         if methods & {"embedding", "answer", "numbers", "examples", "judge"}:
-            sims, idx = self.neighbours(texts, questions, foreign)
+            sims, idx = self.neighbours(texts, questions, foreign, worth_encoding(s, numbers, examples, methods))
         if "embedding" in methods:
             item["embedding"], score["embedding"] = idx[:, 0], sims[:, 0]
             fired["embedding"] = (sims[:, 0] >= s.embedding_threshold) & ~differ(idx[:, 0])
@@ -281,6 +299,8 @@ class Decontaminate:
         row_ids = df.get_column("id").cast(pl.String).to_list() if "id" in df.columns else [str(j) for j in range(n)]
         records = flagged_rows(row_ids, flagged, method, win_item, win_score, bench, ids, fired, score)
         self._report = summary(s, self.benchmarks(), self.unavailable, records, n, int(foreign.sum()), self._judge_stats, skipped)
+        if self._cascade:
+            self._report["cascade"] = self._cascade
         contamination = contamination_column(flagged, method, win_item, win_score, bench, ids)
         reject = flagged if s.action == "reject" else np.zeros(n, bool)
         reasons = [f"contaminated: {bench[i]}" if r else None for r, i in zip(reject, win_item, strict=True)]

@@ -3,7 +3,9 @@
 - exact: a hash of the normalised text (case-folded, whitespace collapsed);
 - minhash: word n-gram shingles, datasketch LSH at a Jaccard threshold (`filters/minhash.py`);
 - embedding: sentence-transformers vectors (the offline all-MiniLM-L6-v2 by default, torch or
-  ONNX int8) and faiss pairs above a cosine threshold (`filters/similarity.py`).
+  ONNX int8) and faiss pairs above a cosine threshold (`filters/similarity.py`); with
+  `encode: cascade` (filters/cascade.py) static-embedding candidates first and the model only
+  on the rows they touch.
 
 Similar pairs whose texts differ where it matters (numbers and signs, negation, names,
 opposites: filters/pair_veto.py) are dropped (`veto: false` keeps them); with `judge_model`,
@@ -99,6 +101,7 @@ class Dedup:
         self._report: dict | None = None
         self.field = getattr(ctx, "field", "stage")
         self.progress = getattr(ctx, "progress", None)
+        self._cascade: dict | None = None  # rows and pairs per step of the embedding cascade
 
     def report(self) -> dict | None:
         return self._report
@@ -126,6 +129,10 @@ class Dedup:
             from datagen.embeddings import model_identity
 
             out.update(threshold=s.similarity, model=model_identity(s.model), encode=s.encode)
+            if s.encode == "cascade":
+                from datagen.static_embeddings import static_identity
+
+                out.update(static_model=static_identity(s.static_model), static_similarity=s.static_similarity)
         return out
 
     def in_parts(self, inputs, work, mapper, parts: int):
@@ -142,11 +149,18 @@ class Dedup:
             from filters.minhash import minhash_pairs
 
             return minhash_pairs(texts, s.similarity, num_perm=s.num_perm, ngram=s.ngram)
+        threshold = min(s.similarity, s.judge_similarity) if s.judge_model else s.similarity
+        if s.encode == "cascade":
+            from filters.cascade import cascade_pairs
+
+            left, right, sim, self._cascade = cascade_pairs(texts.fill_null("").to_list(), threshold, min(s.static_similarity, threshold),
+                                                            s.model, s.static_model, s.batch_size)  # fmt: skip
+            return left, right, sim
         from datagen.embeddings import embed
         from filters.similarity import similar_pairs
 
         vectors = embed(texts.fill_null("").to_list(), s.model, batch_size=s.batch_size, runtime=s.encode)
-        return similar_pairs(vectors, min(s.similarity, s.judge_similarity) if s.judge_model else s.similarity)
+        return similar_pairs(vectors, threshold)
 
     def judged(self, texts: list[str], left, right, sim):
         """Pairs in the gray zone (judge_similarity <= cosine < threshold) kept only when the
@@ -179,7 +193,7 @@ class Dedup:
             sim = np.where(df.select(key.is_duplicated()).to_series().to_numpy(), 1.0, np.nan)
         else:
             left, right, pair_sim = self.pairs(df.get_column("_text"))
-            self._report = {"similar_pairs": len(left)}
+            self._report = {"similar_pairs": len(left), **({"cascade": self._cascade} if self._cascade else {})}
             if self.spec.veto and len(left):
                 from filters.pair_veto import veto
 

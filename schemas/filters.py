@@ -46,7 +46,12 @@ class DedupStage(StageBase):
     model: str | None = Field(
         None, description="embedding: sentence-transformers name or path (default: the offline all-MiniLM-L6-v2)"
     )
-    encode: Literal["torch", "onnx-int8"] = Field("torch", description="embedding: encoder runtime")
+    encode: Literal["torch", "onnx-int8", "cascade"] = Field(
+        "torch",
+        description="embedding: the model on every row (torch, onnx-int8), or cascade: static-embedding candidates, the model only on their rows (filters/cascade.py)",
+    )
+    static_model: str | None = Field(None, description="embedding, cascade: a model2vec model (default: distilled from the offline MiniLM on first use)")
+    static_similarity: float = Field(0.5, gt=0, le=1, description="embedding, cascade: the static cosine (mean direction removed) a pair needs to reach the model")
     batch_size: int = Field(128, ge=1)
     cluster: Literal["representative", "components"] = Field(
         "representative", description="minhash/embedding: rows join a kept representative they are similar to (no chaining), or connected components"
@@ -226,7 +231,13 @@ class DecontamStage(StageBase):
     multilingual_model: str | None = Field(
         None, description="embedding for rows that are not English, e.g. paraphrase-multilingual-MiniLM-L12-v2 (none offline)"
     )
-    encode: Literal["torch", "onnx-int8"] = "torch"
+    encode: Literal["torch", "onnx-int8", "cascade"] = Field(
+        "torch",
+        description="the model on every row (torch, onnx-int8), or cascade: static-embedding candidates, the model only on rows a method could flag (filters/cascade.py; loses recall on hard rephrasings)",
+    )
+    static_model: str | None = Field(None, description="cascade: a model2vec model (default: distilled from the offline MiniLM on first use)")
+    static_similarity: float = Field(0.75, gt=0, le=1, description="cascade: a row whose nearest item is this close by static cosine reaches the model")
+    static_top_k: int = Field(20, ge=1, le=200, description="cascade: static candidates per row the model re-ranks")
     batch_size: int = Field(128, ge=1)
     embedding_threshold: float = Field(0.9, gt=0, le=1, description="embedding: cosine that flags a row")
     top_k: int = Field(5, ge=1, le=100, description="nearest items per row considered by answer match and the judge")
