@@ -103,12 +103,21 @@ def same(a, b) -> bool:
         return False
 
 
+def call_key(call) -> str:
+    """A call and its stated output as one comparable string."""
+    args, value = call
+    return repr((_norm(list(args)), _norm(value)))
+
+
 def outcomes(
-    pairs, calls: list[list], reference: Reference, workers: int | None = None
+    pairs, calls: list[list], reference: Reference, workers: int | None = None, stated: dict[int, set[str]] | None = None
 ) -> dict[tuple[int, int], tuple[int, int, int]]:
     """For each (row, item) pair whose row has calls and whose item a reference solution:
     (agree, differ, unknown) over the row's calls. Each item runs once, in the sandbox, for the
-    calls of every row paired with it."""
+    calls of every row paired with it. A call the item's own text states with the same output
+    (`stated[item]`, keys from `call_key`) agrees without running: a benchmark's docstring
+    example its reference solution contradicts (HumanEval has a few) must not make a copy
+    look like another task."""
     from filters.sandbox import Job, Limits, run_many
 
     by_item: dict[int, list[int]] = {}
@@ -145,7 +154,9 @@ def outcomes(
                 continue
         for k, (j, c) in enumerate(where):
             tally = out.setdefault((j, i), [0, 0, 0])
-            if k not in got:
+            if stated and call_key(calls[j][c]) in stated.get(i, ()):
+                tally[0] += 1
+            elif k not in got:
                 tally[2] += 1
             elif got[k] is not _RAISED and same(got[k], calls[j][c][1]):
                 tally[0] += 1

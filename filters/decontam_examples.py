@@ -38,6 +38,8 @@ class ExampleEvidence:
 
         self.spec = spec
         self.text = (examples(texts), examples(questions))
+        self.questions = questions
+        self._item_calls: dict[int, set[str]] = {}
         self.calls = self.reference = None
         self._runs: dict[tuple[int, int], tuple[int, int, int]] = {}
         if spec.examples_run:
@@ -60,10 +62,19 @@ class ExampleEvidence:
         if todo:
             from filters.behaviour import outcomes
 
-            got = outcomes(todo, self.calls, self.reference)
+            got = outcomes(todo, self.calls, self.reference, stated=self._stated({i for _, i in todo}))
             for p in todo:
                 self._runs[p] = got.get(p, (0, 0, len(self.calls[p[0]])))
         return self._runs
+
+    def _stated(self, items: set[int]) -> dict[int, set[str]]:
+        """The example calls each item's own text states (parsed once per item)."""
+        from filters.behaviour import call_key
+        from filters.example_calls import calls
+
+        for i in items - self._item_calls.keys():
+            self._item_calls[i] = {call_key(c) for c in calls(self.questions[i])}
+        return self._item_calls
 
     def differ(self, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Per pair: either kind of evidence gives another output for the same call."""

@@ -127,3 +127,20 @@ def test_rewrites_are_caught_and_look_alikes_vetoed(bench, monkeypatch):
     off = Decontaminate(DecontamStage(**spec, examples_run=False, examples_veto=False))
     off(df)
     assert {r["id"] for r in off.report()["rows"]} == {"lookalike"}
+
+
+def test_a_benchmark_example_its_own_solution_contradicts_does_not_veto_a_copy(tmp_path):
+    """HumanEval has docstring examples its canonical solution does not reproduce; a verbatim
+    copy repeats them and is still the same task."""
+    from filters.decontam import Decontaminate
+    from schemas.filters import DecontamStage
+
+    item = {"id": "W/0", "entry_point": "double",
+            "question": 'def double(x: int) -> int:\n    """Twice x.\n    >>> double(2)\n    5\n    >>> double(3)\n    6\n    """\n',
+            "answer": "    return 2 * x\n"}  # fmt: skip
+    bench = tmp_path / "wrong.jsonl"
+    bench.write_text(json.dumps(item) + "\n")
+    df = pl.DataFrame({"id": ["copy", "other"], "question": [item["question"], item["question"].replace("5", "4").replace("6", "7")]})
+    flt = Decontaminate(DecontamStage(type="decontaminate", benchmarks=[str(bench)], answer_column=None))
+    verdict = flt(df)
+    assert list(verdict.keep) == [False, True]  # the copy is caught; the task whose outputs differ from both is not
