@@ -54,11 +54,8 @@ class ExampleEvidence:
         run once per pair (cached)."""
         if self.calls is None:
             return {}
-        todo = [
-            (int(j), int(i))
-            for j, i in pairs
-            if (int(j), int(i)) not in self._runs and self.calls[j] and int(i) in self.reference.code
-        ]
+        pairs = [(int(j), int(i)) for j, i in pairs]
+        todo = [p for p in pairs if p not in self._runs and self.calls[p[0]] and p[1] in self.reference.code]
         if todo:
             from filters.behaviour import outcomes
 

@@ -29,6 +29,8 @@ _SEP = re.compile(
     r"|\breturns?\b|\bgives?\b|\boutputs?\b|\bis\b|\byields?\b|\bevaluates\s+to\b)\s*",
     re.IGNORECASE,
 )
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')  # a one-line string literal
+_OPENING = re.compile(r"""(?<![\w)\]}'"`])[(\['"]""")  # a bracket or quote not closing or following a name
 _WORDS = {"true": "True", "false": "False", "null": "None", "none": "None"}
 _KEYWORDS = {"if", "for", "while", "return", "print", "len", "range", "def", "and", "or", "not", "in", "sum", "max", "min",
              "sorted", "list", "int", "str", "float", "abs", "set", "dict", "tuple", "isinstance", "type"}  # fmt: skip
@@ -88,10 +90,10 @@ def _output(rest: str):
             raise ValueError
         return _literal(rest[:end])
     if rest[0] in "'\"":
-        m = re.match(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", rest)
+        m = _QUOTED.match(rest)
         if not m:
             raise ValueError
-        return _literal(m.group(1))
+        return _literal(m.group(0))
     token = re.match(r"[^\s,;`]+", rest).group(0).rstrip(".")
     return _literal(token)
 
@@ -131,11 +133,11 @@ def _unnamed(text: str, found: dict[str, list]) -> None:
                 found.setdefault("", []).append((args, _output(text[m.end() :].split("\n", 1)[0])))
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 pass
-    for m in re.finditer(r"""(?<![\w)\]}'"`])[(\['"]""", text):
+    for m in _OPENING.finditer(text):
         start = m.start()
         if text[start] in "'\"":
-            q = re.match(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", text[start:])
-            end = start + q.end() if q else -1
+            q = _QUOTED.match(text, start)
+            end = q.end() if q else -1
         else:
             end = _closing(text, start)
         if end < 0:
