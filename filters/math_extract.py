@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import re
 
-from filters.math_notation import last_boxed, words_to_number
+from filters.math_notation import _TEXT, last_boxed, words_to_number
 
-_ANCHOR = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)?\s*(?:\*\*)?\s*[:=]?\s*(?P<a>[^\n]+)", re.IGNORECASE
+_ANCHOR = re.compile(  # "answer" alone must be followed by is/:/= ("the number of answer sheets is" is no anchor)
+    r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*:|答案?\s*[:：是])"
+    r"\s*(?:\*\*)?\s*[:=]?\s*(?P<a>[^\n]+)",
+    re.IGNORECASE,
 )
 
 
 def _trim(a: str) -> str:
     a = a.strip().strip("*").strip()
     a = re.sub(r"^\$+|\$+$", "", a.strip()) if a.count("$") in (0, 2) and a.startswith("$") and a.endswith("$") else a
-    return a.strip().rstrip(".").strip()
+    a = a.strip().rstrip(".").strip()
+    while a.endswith("}") and a.count("}") > a.count("{"):  # the end of a wrapper the answer was inside, `\text{... is (A).}`
+        a = a[:-1].rstrip().rstrip(".").strip()
+    return a
 
 
 def extract_answer(text: str) -> str | None:
@@ -32,22 +37,37 @@ def extract_answer(text: str) -> str | None:
     found = list(_ANCHOR.finditer(text))
     if found:
         a = found[-1].group("a")
+        listed = re.match(r"\s*(?:\*\*)?\s*(?:either\s+)?(\$[^$]+\$(?:\s*,?\s*(?:or|and|,)\s*\$[^$]+\$)+)", a)
+        if listed:  # "the answer is either $\frac{1}{4}$ or $\frac{1}{2}$": all of them (a hedge is no one answer)
+            return ", ".join(_trim(x) for x in re.findall(r"\$([^$]+)\$", listed.group(1)))
+        choice = re.fullmatch(r"\s*[^\W\d_]+\s+\(?([A-E])\)?\.?\s*", a)  # "вариант B", "option (C)"
+        if choice:
+            return choice.group(1)
+        lead = re.match(r"\s*(?:\*\*)?\s*\$([^$]+)\$", a)  # `**Answer:** $x \in (-3, 4]$`: the math span whole
+        if lead:
+            return _trim(lead.group(1)) or None
         a = re.split(r"\.\s|\.$|\s\(|;\s", a.strip(), maxsplit=1)[0]  # end of the sentence
         m = re.search(r"\$([^$]+)\$", a)
         return _trim(m.group(1) if m else a) or None
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if not lines:
         return None
+    while len(lines) > 1 and _ASIDE.match(lines[-1]):  # a closing "Check: ..." line
+        lines.pop()
     if len(lines) == 1 and len(lines[0]) <= 60 and words_to_number(lines[0].rstrip(".")) != lines[0].rstrip("."):
         return lines[0].rstrip(".")  # "one thousand five hundred"
     remark = re.search(r"\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)[.\s]*$", lines[-1])
-    prose_in = remark and len(re.findall(r"\b[a-zA-Z]{3,}\b", re.sub(r"\$[^$]*\$", " ", remark.group(1)))) >= 2
+    prose_in = remark and len(re.findall(r"\b[a-zA-Z]{3,}\b", re.sub(_NOT_PROSE, " ", remark.group(1)))) >= 2
     last = lines[-1][: remark.start()] if prose_in and remark.start() > 0 else lines[-1]  # a remark after the answer
-    prose = re.findall(r"\b[a-zA-Z]{2,}\b", re.sub(r"\$[^$]*\$|\\[a-zA-Z]+", " ", last))
+    bare = last if "$" in last else _TEXT.sub(" ", last)  # `\text{all real numbers}` alone is an answer
+    prose = re.findall(r"\b[a-zA-Z]{2,}\b", re.sub(_NOT_PROSE, " ", bare))
     if len(prose) <= 2 and (len(last) <= 60 or len(lines) == 1):
         m = re.search(r"\$([^$]+)\$", last)
         return _trim(m.group(1) if m else last) or None
-    sentence = re.split(r"(?<=[^\d\\])[.!?]\s+", last.rstrip(". "))[-1]
+    sentences = re.split(r"(?<=[^\d\\])[.!?]\s+", last.rstrip(". "))
+    while len(sentences) > 1 and _ASIDE.match(sentences[-1]):  # "... is $\frac{7}{12}$. Note that ..."
+        sentences.pop()
+    sentence = _main_clause(sentences[-1])
     spans = re.findall(r"(?<!\\)\$([^$]+)\$", sentence)
     listed = re.search(r"(\$[^$]+\$(?:\s*(?:,|and|or|, and|, or)\s*\$[^$]+\$)+)\W*$", sentence)
     if listed:  # "the solutions are $x = 5$ and $x = 3$"
@@ -57,5 +77,27 @@ def extract_answer(text: str) -> str | None:
         sides = re.split(r"(?<![<>!\\])=", span)
         worked = len(sides) > 1 and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", sides[0]))
         return _trim(sides[-1] if worked else span) or None  # `3 \times 6 = 18`: the result; `y + 1 = 2(x - 1)`: the equation
+    clock = re.findall(r"\b\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\b\.?)?", sentence)
+    if clock:
+        return clock[-1]
     nums = re.findall(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![\d\-]*-[a-zA-Z])", sentence)  # not `120-page`
-    return nums[-1].rstrip(",") if nums else None
+    if nums:
+        return nums[-1].rstrip(",")
+    word = _WORD_ANSWER.search(sentence)  # "the limit is infinity", "the equation has no solution"
+    if word:
+        return ("-" if word.group(1) else "") + ("\\infty" if word.group(2).lower().startswith("infinit") else word.group(2))
+    return None
+
+
+_NOT_PROSE = re.compile(r"\$[^$]*\$|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\\[a-zA-Z]+")  # math, environments, commands
+_ASIDE = re.compile(r"\s*(?:\*\*)?\(?(?:note|notice|as a check|check(?:ing)?|verification|verify|for comparison|by contrast)\b", re.IGNORECASE)
+_CLAUSE = re.compile(r",\s*(?:and\s+)?(?:whose|that is|i\.e\.|when|its|(?:which is\s+|or\s+)?(?:about|approximately|roughly|around|close to))\b", re.IGNORECASE)
+_WORD_ANSWER = re.compile(r"\b(negative |minus )?(infinity|infinite|no solutions?|all real numbers)\b", re.IGNORECASE)
+
+
+def _main_clause(sentence: str) -> str:
+    """The sentence up to a clause that only describes the answer ("So $z = 2 - i$, and its
+    modulus is $\\sqrt{5}$"; "\\$2.50 in change, that is, 250 cents"), when the answer is before it."""
+    m = _CLAUSE.search(sentence)
+    head = sentence[: m.start()] if m else sentence
+    return head if m and re.search(r"\d|\$[^$]+\$", head) else sentence

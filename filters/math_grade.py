@@ -31,12 +31,12 @@ from fractions import Fraction
 
 from filters.math_notation import _TEXT, clean, special_number, strip_marks, unit_of, words_to_number
 
-GRADER_VERSION = "2"
+GRADER_VERSION = "3"
 
 # -- shapes -----------------------------------------------------------------------------------
 
 _CHOICE = re.compile(r"^[(\[]?([A-Ea-e])[)\]]?$")
-_CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:option|choice|answer)\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
+_CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:the\s+)?(?:option|choice|answer)(?:\s+is)?\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
 
 
 def split_top(s: str, seps=(",",)) -> list[str]:
@@ -71,7 +71,7 @@ def _enclosed(s: str, left: str, right: str) -> bool:
     return True
 
 
-_LHS = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])+\s*\))\s*=\s*(?!.*=)")
+_LHS = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?|[A-Z]\^\{?(?:-?\d|T)\}?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])+\s*\))\s*=\s*(?!.*=)")
 _REL = re.compile(r"\\ge|\\le|<|>|\\in\b|\\cup|\\neq")
 
 
@@ -102,7 +102,7 @@ def shape(s: str):
         plus, minus = (re.sub(r"^\s*\\pm\s*", "", v.replace("\\pm", op)) if v.strip().startswith("\\pm") and op == "+" else v.replace("\\pm", op) for op in "+-")
         return ("bag", [("scalar", *_scalar_parts(plus)), ("scalar", *_scalar_parts(minus))])
     mixed = s[:1] + s[-1:] in ("(]", "[)") and _enclosed(s, s[0], s[-1])
-    if _REL.search(s) or mixed or ("\\infty" in s and (s[:1] in "([" and s[-1:] in ")]")):
+    if _REL.search(s) or "\\setminus" in s or mixed or ("\\infty" in s and (s[:1] in "([" and s[-1:] in ")]")):
         found = _as_set(s)
         if found is not None:
             return ("set", found)
@@ -127,8 +127,8 @@ def _assignments(s: str) -> list[tuple[str, str]] | None:
 def _scalar_parts(s: str):
     s = _LHS.sub("", s.strip())
     s, pct = strip_marks(s)
-    base = re.fullmatch(r"\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?", s.strip())
-    if base and re.search(r"\d", base.group(1)):  # a numeral in another base: its digits, the base as its unit
+    base = re.fullmatch(r"\(?([0-9A-Za-z]+)\)?_\{?(\d+)\}?", re.sub(r"\\overline\{(\w+)\}|(?<=\w) (?=\w)", lambda m: m.group(1) or "", s.strip()))
+    if base and _numeral(base.group(1), int(base.group(2))):  # a numeral in another base: its digits, the base as its unit
         return base.group(1).upper(), f"base {base.group(2)}", pct
     clock = re.fullmatch(r"(\d{1,2}):(\d{2})\s*(?:\\text\{\s*)?([AaPp]\.?[Mm]\.?)?\}?", s.strip())
     if clock:  # a time of day: 2:30 PM = 14:30 (not a ratio to reduce)
@@ -143,6 +143,17 @@ def _scalar_parts(s: str):
     return words_to_number(s), unit, pct
 
 
+def _numeral(digits: str, base: int) -> bool:
+    """`1011` in base 2, `BEE` in base 16 (upper case when it has no decimal digit), not `x_2`."""
+    if not 2 <= base <= 36 or not (re.search(r"\d", digits) or digits.isupper()):
+        return False
+    try:
+        int(digits, base)
+    except ValueError:
+        return False
+    return True
+
+
 def _union(sets):
     import sympy
 
@@ -155,6 +166,13 @@ def _as_set(s: str):
 
     s = re.sub(r"^[a-zA-Z]\s*\\in\s*", "", s)
     s = re.sub(r"\\mathbb\{R\}|\\R\b", "(-\\\\infty,\\\\infty)", s)
+    if s.count("\\setminus") == 1:  # `\mathbb{R} \setminus \{1\}`
+        whole, removed = (x.strip() for x in s.split("\\setminus"))
+        base, points = _as_set(whole), re.fullmatch(r"\\\{(.+)\\\}", removed)
+        values = [value(v) for v in split_top(points.group(1))] if points else [None]
+        if base is None or any(v is None for v in values):
+            return None
+        return sympy.Complement(base, sympy.FiniteSet(*values))
     pieces = split_top(s, ("\\cup", " U "))
     out = []
     for p in pieces:
@@ -232,6 +250,10 @@ def value(text: str):
         whole = int(m.group(1))
         fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2)))
         return sympy.Rational(whole) + (sympy.Rational(fr.numerator, fr.denominator) * (-1 if whole < 0 or m.group(1).startswith("-") else 1))
+    inverse = re.fullmatch(r"(\\begin\{pmatrix\}.*\\end\{pmatrix\})\s*\^\s*\{?\s*-1\s*\}?", text, re.DOTALL)
+    if inverse:  # an unevaluated inverse, `\\begin{pmatrix}...\\end{pmatrix}^{-1}`
+        m = value(inverse.group(1))
+        return m.inv() if isinstance(m, sympy.MatrixBase) and m.is_square and m.det() != 0 else None
     found = [x for x in parse(f"\\boxed{{{text}}}", parsing_timeout=timeout()) if not isinstance(x, str)]
     if not found:
         return None
@@ -256,9 +278,11 @@ def same_value(a, b) -> bool:
         if not (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)) or a.shape != b.shape:
             return False
         return all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr) and {x.name for x in a.free_symbols | b.free_symbols} == {"i"}:
-        unit = {x: sympy.I for x in a.free_symbols | b.free_symbols}  # the imaginary unit, written `i`
-        a, b = a.subs(unit), b.subs(unit)
+    if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
+        names = [{x.name for x in e.free_symbols} for e in (a, b)]
+        if all(n <= {"i"} or n == {"j"} for n in names) and any(names) and not (a.is_Symbol and b.is_Symbol):  # the imaginary unit, written `i` (or `j`, as engineers do)
+            unit = {x: sympy.I for x in a.free_symbols | b.free_symbols}
+            a, b = a.subs(unit), b.subs(unit)
     try:
         if isinstance(a, sympy.Basic) and isinstance(b, sympy.Basic) and not a.free_symbols and not b.free_symbols:
             d = (a - b).doit() if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr) else None
@@ -277,15 +301,21 @@ def same_value(a, b) -> bool:
 
 def same_scalar(g, p) -> bool:
     (_, gt, gu, gpct), (_, pt, pu, ppct) = g, p
+    if {gu, pu} == {"clock"}:  # times of day: equal as written (`2:30` is not `1:15`)
+        return gt == pt
+    if {gu, pu} == {"clock", "ratio"}:  # `3:12` beside the ratio `1:4` is a ratio too
+        gt, pt, gu, pu = gt.replace(":", "/"), pt.replace(":", "/"), "ratio", "ratio"
     if gu and pu and gu != pu:
+        return False
+    if gu and gu == pu and gu.startswith("base "):  # numerals: by their value in that base (`1A` is not `A1`)
+        return int(gt, int(gu[5:])) == int(pt, int(gu[5:]))
+    if None in (gpct, ppct) and True in (gpct, ppct):  # \$25 is not 25\%
         return False
     if gt.strip().lower() == pt.strip().lower():
         return True
     gv, pv = value(gt), value(pt)
     if same_value(gv, pv):
         return True
-    if None in (gpct, ppct) and True in (gpct, ppct):  # \$25 is not 25\%
-        return False
     if gpct != ppct and gv is not None and pv is not None:  # 40\% vs 0.4
         import sympy
 
@@ -306,7 +336,8 @@ def same(g, p) -> bool:
             return g[1] == p[1]
         other = p if kg == "choice" else g
         m = _CHOICE_PRED.match(other[1]) if other[0] == "scalar" else None
-        return bool(m) and m.group(1) == (g[1] if kg == "choice" else p[1])
+        hedged = m and re.search(r"\bor\b[^A-Za-z]*(?:\w+\s+)*?\(?[A-E]\)?(?:\W|$)|\([A-E]\)", other[1][m.end(1) + 1 :])  # "E (or possibly D)"
+        return bool(m) and not hedged and m.group(1).upper() == (g[1] if kg == "choice" else p[1])
     if kg == "bag" and kp != "bag":
         return len(g[1]) == 1 and same(g[1][0], p)
     if kp == "bag" and kg != "bag":
@@ -330,6 +361,8 @@ def same(g, p) -> bool:
             i[0] == "scalar" and same_value(value(i[1]), x) for i, x in zip(t[1], v, strict=True)
         )
     if kg == "tuple" and kp == "tuple":
+        if {g[2], p[2]} == {"()", "[]"}:  # `(0, 1)` and `[0, 1]`: open and closed, or a point and an interval
+            return False
         return len(g[1]) == len(p[1]) and all(same(a, b) for a, b in zip(g[1], p[1], strict=True))
     if kg == "scalar" and kp == "scalar":
         return same_scalar(g, p)
@@ -376,14 +409,57 @@ def same_equation(a: str, b: str) -> bool:
     if not ea.free_symbols or not eb.free_symbols or eb == 0:
         return False
     ratio = sympy.simplify(ea / eb)
-    return bool(ratio.is_number and ratio != 0)
+    if ratio.is_number and ratio != 0:
+        return True
+    return _same_solved(sides[0], sides[1])
+
+
+def _same_solved(a, b) -> bool:
+    """`y = 2^x` and `x = \\log_2 y`: each written as a lone variable, and each equation solved
+    for the other's variable gives exactly the other's right side, one solution each way (so
+    `y = x^2` is not `x = \\sqrt{y}`: solved for x it has two)."""
+    import sympy
+
+    def gives(eq, var, expected) -> bool:
+        try:
+            solved = sympy.solve(sympy.Eq(*eq), var)
+            return len(solved) == 1 and sympy.simplify(sympy.expand_log(solved[0] - expected, force=True)) == 0
+        except Exception:  # noqa: BLE001 - sympy cannot solve it: not the same by this test
+            return False
+
+    lone = [isinstance(lhs, sympy.Symbol) and lhs not in rhs.free_symbols for lhs, rhs in (a, b)]
+    return all(lone) and gives(b, a[0], a[1]) and gives(a, b[0], b[1])
+
+
+def _money(raw: str) -> bool:
+    return bool(re.search(r"\\\$|^\s*\$\s*\d|[€£]|\bdollars?\b|\\euro", raw))
+
+
+def _angle(raw: str) -> str | None:
+    if re.search(r"\d\s*(?:\^\s*\{?\\circ\}?|°|\\text\{\s*deg|\s*deg(?:rees?)?\b)", raw):
+        return "degree"
+    if re.search(r"\d\s*(?:\\text\{\s*)?rad(?:ians?)?\b", raw):
+        return "radian"
+    return None
+
+
+def _percent(raw: str) -> bool:
+    return bool(re.search(r"%|\bper ?cent\b", raw))
 
 
 def grade(gold: str, pred: str) -> bool:
     """Whether the final answer `pred` equals the reference `gold`."""
+    if _money(gold) and _percent(pred) or _money(pred) and _percent(gold):  # \$25 is not 25\%
+        return False
+    if {_angle(gold), _angle(pred)} == {"degree", "radian"}:  # 60° is not 60 rad
+        return False
     g, p = clean(gold), clean(pred)
     if g == p and g:
         return True
+    lg, lp = (re.match(r"^([a-zA-Z])\s*=(?!.*=)", x) for x in (g, p))
+    constant = not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", g[lg.end():] + p[lp.end():])) if lg and lp else False
+    if constant and lg.group(1) != lp.group(1) and "," not in g + p:  # `y = 3` is not `x = 3` (but `y = 2^x` is `x = \log_2 y`)
+        return False
     try:
         if g.count("=") == 1 and p.count("=") == 1 and same_equation(g, p):
             return True

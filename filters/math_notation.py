@@ -26,7 +26,7 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|~|\\displaystyle|\\left|\\right|\\big|\\Big")
+_SPACES = re.compile(r"(?<!\\)\\[,;: ]|\\quad|\\qquad|~|\\displaystyle|\\left|\\right|\\big|\\Big")
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|operatorname|mathbf)\s*\{([^{}]*)\}")
 
 
@@ -39,11 +39,20 @@ def clean(s: str) -> str:
         s = inner
     s = s.replace("−", "-").replace("–", "-").replace("≥", "\\ge ").replace("≤", "\\le ").replace("∞", "\\infty").replace("π", "\\pi")
     s = s.replace("\\$", "").replace("$", "")
+    s = re.sub(r"(?<!\\)\\!", "", s)
     s = _SPACES.sub(" ", s)
+    s = _cis(_unicode_math(s))
     s = re.sub(r"\\[dt]frac", r"\\frac", s)
+    s = re.sub(r"\\(ge|le)qslant(?![a-z])", r"\\\1 ", s)
+    s = re.sub(r"(?:\^\s*\{?\\circ\}?|°)\s*(?:\\text\{\s*([CF])\s*\}|([CF])\b)", lambda m: "\\text{ " + {"C": "celsius", "F": "fahrenheit"}[m.group(1) or m.group(2)] + "}", s)
+    s = re.sub(r"^(\d+)\s*(?:\\text\{\s*)?dollars?\s*(?:and)?\s*\}?\s*(\d{1,2})\s*(?:\\text\{\s*)?cents?\s*\}?$", lambda m: f"{m.group(1)}.{int(m.group(2)):02d}", s)
+    s = re.sub(r"^\]\s*([^\[\],]+),\s*([^\[\],]+)\s*([\[\]])$", lambda m: f"({m.group(1)}, {m.group(2)}" + (")" if m.group(3) == "[" else "]"), s)  # ]2, +\infty[
+    s = re.sub(r"^\[\s*([^\[\],]+),\s*([^\[\],]+)\s*\[$", r"[\1, \2)", s)
+    s = re.sub(r"^[a-z]\s*\\in\s*(\\\{.*\\\})$", r"\1", s)  # x \in \{2, -3\}: the set
     s = re.sub(r"\\geq?(?![a-z])", r"\\ge ", s)
     s = re.sub(r"\\leq?(?![a-z])", r"\\le ", s)
     s = s.replace(">=", "\\ge ").replace("<=", "\\le ").replace("\\gt", ">").replace("\\lt", "<")
+    s = _degrees(s)
     s = re.sub(r"\^\s*\{?\\circ\}?|°|\\circ", "", s)
     s = re.sub(r"\{,\}", "", s)
     s = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), s)  # 3,600; not 1,2
@@ -57,12 +66,59 @@ def clean(s: str) -> str:
     s = re.sub(r"^\*\*(.+)\*\*$", r"\1", s)  # markdown bold
     s = re.sub(r"^(\d+)\s*\^?\{?\\?(?:text\{)?(?:st|nd|rd|th)\}?\}?$", r"\1", s)  # an ordinal, 2nd
     s = re.sub(r"^0b([01]+)$", r"\1_2", s)
+    s = re.sub(r"^0o([0-7]+)$", r"\1_8", s)
+    s = re.sub(r"^([0-9A-Z]+)\s*(?:\\text\{\s*)?\(?\s*(?:in\s+)?base[\s-]*(\d+)\s*\)?\}?$", r"\1_{\2}", s)  # `53 (base 7)`
+    s = re.sub(r"^\\\{\s*[a-z]\s*(?:\\mid|\||:)\s*(.+)\\\}$", r"\1", s)  # set-builder `\{x \mid -2 \le x < 5\}`
     s = re.sub(r"^0x([0-9a-fA-F]+)$", lambda m: m.group(1).upper() + "_16", s)
     m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(?:\\text\{\s*)?(thousand|million|billion|trillion)\}?", s)
     if m:
         s = str(Fraction(m.group(1)) * 10 ** {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}[m.group(2)])
     s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
     return s
+
+
+_VULGAR = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5), "⅗": (3, 5), "⅘": (4, 5),
+           "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8), "⅞": (7, 8)}
+
+
+def _unicode_math(s: str) -> str:
+    """Unicode glyphs as LaTeX: `4½` -> `4\\frac{1}{2}` (a mixed number), `√8` -> `\\sqrt{8}`, `×` -> `\\times`."""
+    s = re.sub("[" + "".join(_VULGAR) + "]", lambda m: "\\frac{%d}{%d}" % _VULGAR[m.group(0)], s)
+    s = re.sub(r"√\s*(\d+(?:\.\d+)?|[a-zA-Z]|\([^()]*\)|\{[^{}]*\})", lambda m: "\\sqrt{" + m.group(1).strip("(){}") + "}", s)
+    s = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", s)
+    return s.replace("×", "\\times ").replace("·", "\\cdot ")
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+
+
+_CIS = re.compile(r"(?:\\operatorname\{cis\}|\\(?:text|mathrm)\{\s*cis\s*\}|(?<![a-zA-Z\\])cis)\s*")
+_ARG = re.compile(r"(?:\\[dt]?frac\{[^{}]*\}\{[^{}]*\}|\([^()]*\)|\{[^{}]*\}|[\w\\.]+)(?:\s*\^\s*\{?\\circ\}?|\s*°)?")
+
+
+def _cis(s: str) -> str:
+    """`r \\operatorname{cis} \\theta` -> `r(\\cos(\\theta) + i\\sin(\\theta))`."""
+    m = _CIS.search(s)
+    if not m:
+        return s
+    arg = _ARG.match(s, m.end())
+    if not arg:
+        return s
+    a = arg.group(0)
+    a = a[1:-1] if a[:1] in "({" and a[-1:] in ")}" else a
+    return s[: m.start()] + f"(\\cos({a}) + i\\sin({a}))" + _cis(s[arg.end():])
+
+
+_DEG = r"(?:\^\s*\{?\\circ\}?|°)"
+_DMS = re.compile(r"(\d+)\s*" + _DEG + r"\s*(\d+(?:\.\d+)?)\s*(?:'|′|\^\s*\{?\\prime\}?)")
+_TRIG_DEG = re.compile(r"\\(sin|cos|tan|sec|csc|cot)\s*\(?\s*(-?\d+(?:\.\d+)?)\s*" + _DEG + r"\s*\)?")
+
+
+def _degrees(s: str) -> str:
+    """Angles in degrees before the degree sign is dropped: `30°30′` -> `\\frac{1830}{60}` (degrees),
+    `\\cos 45^\\circ` -> `\\cos(\\frac{45\\pi}{180})` (a trig function reads radians)."""
+    s = _DMS.sub(lambda m: f"\\frac{{{Fraction(m.group(1)) * 60 + Fraction(m.group(2))}}}{{60}}°", s)
+    return _TRIG_DEG.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)
 
 
 # -- numbers written as words or in special notation ---------------------------------------
@@ -81,6 +137,7 @@ def words_to_number(s: str) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     if t in ("a", "an"):
         return s
+    t = re.sub(r"^an? (hundred|thousand|million|billion|trillion|dozen)\b", r"one \1", t)
     neg = t.startswith(("minus ", "negative "))
     if neg:
         t = t.split(" ", 1)[1]
@@ -133,6 +190,7 @@ def special_number(s: str) -> Fraction | None:
     m = re.fullmatch(r"(-?\d*\.\d*?)(\d+?)\2+(?:\\ldots|\\dots|\.\.\.|…)", t)  # 0.7777..., 0.1666\ldots
     if m:
         t = f"{m.group(1)}\\overline{{{m.group(2)}}}"
+    t = re.sub(r"\\dot\{(\d)\}(\d*)\\dot\{(\d)\}", r"\\overline{\1\2\3}", t)  # 0.\dot{1}\dot{8}: dots over the repetend's ends
     m = _REPEAT.match(t)
     if m:
         sign, ip, fixed = m.group(1), m.group(2) or "0", m.group(3)
@@ -153,7 +211,7 @@ _UNIT_ALIASES = {
     "deg": "degree", "°": "degree", "mph": "mile/hour", "kph": "kilometer/hour", "km/h": "kilometer/hour", "sq": "square",
     "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "",
 }
-_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:\\text\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
+_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:\\(?:text|mathrm|mbox)\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
 _FUNCS = {"sin", "cos", "tan", "log", "ln", "sqrt", "pi", "infty", "frac", "or", "and", "i", "e", "cdot", "times", "exp"}
 
 
@@ -163,6 +221,8 @@ def unit_of(s: str) -> tuple[str, str | None]:
     if not m:
         return s, None
     v, raw = m.group("v").strip(), (m.group("t") or m.group("w") or "").strip() + (m.group("p") or "")
+    if m.group("w") and re.search(r"\\[a-zA-Z]*$", m.group("v")):
+        return s, None  # `\\tan^2\\theta`: the letters are a command's name, not a unit
     word = raw.lower().rstrip(".")
     if not v or not re.search(r"\d", v) or re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", v)):
         return s, None  # "2x", "3\\pi": not a number with a unit
@@ -171,7 +231,7 @@ def unit_of(s: str) -> tuple[str, str | None]:
     return v, normal_unit(word)
 
 
-def normal_unit(word: str) -> str:
+def normal_unit(word: str) -> str | None:
     parts = []
     power = re.search(r"(\^\{?(\d)\}?|²|³)$", word)
     base = word[: power.start()].strip() if power else word
@@ -189,7 +249,7 @@ def normal_unit(word: str) -> str:
         unit = unit[len("square "):] + "^2"
     if unit.startswith("cubic "):
         unit = unit[len("cubic "):] + "^3"
-    return unit
+    return None if unit in ("", "^2", "^3", "square", "cubic") else unit  # "square units": no unit
 
 
 def strip_marks(s: str) -> tuple[str, bool | None]:

@@ -11,11 +11,11 @@ from tests.benchmarks.bench_math_grader import evaluate, load
 from tests.helpers import write_jsonl
 from tests.test_cli import datagen
 
-# Each split was written by someone who had not seen the grader; `test` and then `test2` were
-# measured once untouched (README: 0.966/0.971/0.853 and 0.854/0.848/0.727 for boxed/bare/
-# unboxed responses) and the grader was then mended on their errors, so all four are now
-# development sets: these floors keep what was reached.
-GOALS = {"tune": (0.97, 0.95, 0.90), "heldout": (0.97, 0.95, 0.90), "test": (0.97, 0.95, 0.90), "test2": (0.95, 0.93, 0.75)}
+# Each split was written by someone who had not seen the grader; `test`, `test2`, `test3` and
+# `test4` were each measured once untouched (README: 0.966/0.971/0.853, 0.854/0.848/0.727,
+# 0.912/0.912/0.909 and 0.883/0.883/0.853 for boxed/bare/unboxed responses) and the grader was
+# then mended on their errors, so these are development sets now: the floors keep what was reached.
+GOALS = {split: (0.97, 0.97, 0.93) for split in ("tune", "heldout", "test", "test2", "test3", "test4")}
 
 
 @pytest.mark.parametrize("split", sorted(GOALS))
@@ -44,6 +44,33 @@ def test_beats_math_verify_alone_on_every_split():
     ("[8,\\infty)", "(8,\\infty)", False),
     ("(2,-3)", "(-3,2)", False),
     ("2, -3", "-3, 2", True),
+    ("[0, 1]", "(0, 1)", False),  # closed and open
+    ("60^\\circ", "60 \\text{ rad}", False),
+    ("\\$25", "25\\%", False),
+    ("2:30", "1:15", False),  # times of day, not ratios
+    ("1:4", "3:12", True),
+    ("\\frac{\\sqrt{3}}{2}", "\\cos 30^\\circ", True),
+    ("30.5", "30°30′", True),
+    ("y = 2^x", "x = \\log_2 y", True),
+    ("y = x^2", "x = \\sqrt{y}", False),  # half the curve
+    ("\\frac{9}{2}", "4½", True),
+    ("2\\sqrt{2}", "√8", True),
+    ("BEE_{16}", "\\text{BEE}", True),
+    ("53_7", "53 \\text{ (base 7)}", True),
+    ("[-2, 5)", "\\{x \\mid -2 \\le x < 5\\}", True),
+    ("-2+2i", "2\\sqrt{2}\\operatorname{cis}\\frac{3\\pi}{4}", True),
+    ("\\begin{pmatrix} 1 & -1 \\\\ -1 & 2 \\end{pmatrix}", "\\begin{pmatrix} 2 & 1 \\\\ 1 & 1 \\end{pmatrix}^{-1}", True),
+    ("\\tan^2\\theta", "\\sec^2\\theta - 1", True),
+    ("1A_{16}", "A1_{16}", False),  # numerals by value, not as a product of symbols
+    ("y=3", "x=3", False),
+    ("\\text{(E)}", "\\text{E (or possibly D)}", False),  # a hedge
+    ("4-3i", "4-3j", True),
+    ("(2, \\infty)", "]2, +\\infty[", True),
+    ("(-\\infty, 1) \\cup (1, \\infty)", "\\mathbb{R} \\setminus \\{1\\}", True),
+    ("\\frac{2}{11}", "0.\\dot{1}\\dot{8}", True),
+    ("4.2\\times10^{-5}", "4.2×10⁻⁵", True),
+    ("100^\\circ\\text{C}", "100 °F", False),
+    ("-3, -1, 2", "x \\in \\{2, -3, -1\\}", True),
 ])
 def test_conventions(gold, pred, same):
     assert grade(gold, pred) is same
@@ -55,6 +82,17 @@ def test_extraction_prefers_the_stated_answer():
     assert extract_answer("So she makes \\$18 every day.") == "18"
     assert extract_answer("It takes her 6 days to read the 120-page book.") == "6"
     assert extract_answer("Long working.\n\n**Answer:** $x \\ge 8$") == "x \\ge 8"
+    assert extract_answer("**Answer:** $x \\in (-3, 4]$") == "x \\in (-3, 4]"
+    assert extract_answer("The probability is $\\frac{7}{12}$. Note that the complement is $\\frac{5}{12}$.") == "\\frac{7}{12}"
+    assert extract_answer("So $z = 2 - i$, and its modulus is $\\sqrt{5}$.") == "z = 2 - i"
+    assert extract_answer("The third one is in 2031, when she will be 40.") == "2031"
+    assert extract_answer("The train arrives at 2:45 PM.") == "2:45 PM"
+    assert extract_answer("Therefore the limit is infinity.") == "\\infty"
+    assert not grade("\\frac{1}{4}", extract_answer("So the answer is either $\\frac{1}{4}$ or $\\frac{1}{2}$."))  # a hedge
+    assert extract_answer("So there are **84** committees.\n\nCheck: $84 \\times 3! = 504$.") == "84"
+    assert extract_answer("Остаётся только один.\n\nОтвет: вариант B.") == "B"
+    assert extract_answer("so the number of possible answer sheets is\n\n$2^{10}$") == "2^{10}"
+    assert extract_answer("So the distance is $\\sqrt{20}$, which is about $4.47$.") == "\\sqrt{20}"
 
 
 def test_verify_audit_lists_every_disagreement(tmp_path):
