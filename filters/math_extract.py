@@ -39,7 +39,7 @@ def extract_answer(text: str) -> str | None:
         a = found[-1].group("a")
         listed = re.match(r"\s*(?:\*\*)?\s*(?:either\s+)?(\$[^$]+\$(?:\s*,?\s*(?:or|and|,)\s*\$[^$]+\$)+)", a)
         if listed:  # "the answer is either $\frac{1}{4}$ or $\frac{1}{2}$": all of them (a hedge is no one answer)
-            return ", ".join(_trim(x) for x in re.findall(r"\$([^$]+)\$", listed.group(1)))
+            return _joined(listed.group(1))
         choice = re.fullmatch(r"\s*[^\W\d_]+\s+\(?([A-E])\)?\.?\s*", a)  # "вариант B", "option (C)"
         if choice:
             return choice.group(1)
@@ -63,6 +63,8 @@ def extract_answer(text: str) -> str | None:
     prose = re.findall(r"\b[a-zA-Z]{2,}\b", re.sub(_NOT_PROSE, " ", bare))
     if len(prose) <= 2 and (len(last) <= 60 or len(lines) == 1):
         m = re.search(r"\$([^$]+)\$", last)
+        if not m and last.count("=") >= 2 and not re.search(r",|\bor\b|\band\b", last):  # `q = 2e = 3.2 × 10⁻¹⁹ C`: the result
+            last = last.rsplit("=", 1)[1]
         return _trim(m.group(1) if m else last) or None
     sentences = re.split(r"(?<=[^\d\\])[.!?]\s+", last.rstrip(". "))
     while len(sentences) > 1 and _ASIDE.match(sentences[-1]):  # "... is $\frac{7}{12}$. Note that ..."
@@ -71,7 +73,7 @@ def extract_answer(text: str) -> str | None:
     spans = re.findall(r"(?<!\\)\$([^$]+)\$", sentence)
     listed = re.search(r"(\$[^$]+\$(?:\s*(?:,|and|or|, and|, or)\s*\$[^$]+\$)+)\W*$", sentence)
     if listed:  # "the solutions are $x = 5$ and $x = 3$"
-        return ", ".join(_trim(x) for x in re.findall(r"\$([^$]+)\$", listed.group(1)))
+        return _joined(listed.group(1))
     if spans:
         span = spans[-1]
         sides = re.split(r"(?<![<>!\\])=", span)
@@ -80,7 +82,7 @@ def extract_answer(text: str) -> str | None:
     clock = re.findall(r"\b\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\b\.?)?", sentence)
     if clock:
         return clock[-1]
-    nums = re.findall(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![\d\-]*-[a-zA-Z])", sentence)  # not `120-page`
+    nums = re.findall(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![\d\-]*-[a-zA-Z])", sentence)  # 1 000 000; not `120-page`
     if nums:
         return nums[-1].rstrip(",")
     word = _WORD_ANSWER.search(sentence)  # "the limit is infinity", "the equation has no solution"
@@ -93,6 +95,12 @@ _NOT_PROSE = re.compile(r"\$[^$]*\$|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\\[
 _ASIDE = re.compile(r"\s*(?:\*\*)?\(?(?:note|notice|as a check|check(?:ing)?|verification|verify|for comparison|by contrast)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s*(?:and\s+)?(?:whose|that is|i\.e\.|when|its|(?:which is\s+|or\s+)?(?:about|approximately|roughly|around|close to))\b", re.IGNORECASE)
 _WORD_ANSWER = re.compile(r"\b(negative |minus )?(infinity|infinite|no solutions?|all real numbers)\b", re.IGNORECASE)
+
+
+def _joined(listed: str) -> str:
+    """`$x < -2$ or $x > 4$` -> `x < -2 or x > 4` (a disjunction stays one; a list joins with commas)."""
+    sep = " or " if re.search(r"\bor\b", re.sub(r"\$[^$]*\$", " ", listed)) else ", "
+    return sep.join(_trim(x) for x in re.findall(r"\$([^$]+)\$", listed))
 
 
 def _main_clause(sentence: str) -> str:

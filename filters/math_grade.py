@@ -36,7 +36,7 @@ GRADER_VERSION = "3"
 # -- shapes -----------------------------------------------------------------------------------
 
 _CHOICE = re.compile(r"^[(\[]?([A-Ea-e])[)\]]?$")
-_CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:the\s+)?(?:option|choice|answer)(?:\s+is)?\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
+_CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:the\s+)?(?:option|choice|answer)(?:\s+is)?\s*:?\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
 
 
 def split_top(s: str, seps=(",",)) -> list[str]:
@@ -95,6 +95,10 @@ def shape(s: str):
             return ("scalar", *_scalar_parts(s))
         items = [shape(p) for p in parts if p]
         if all(i[0] == "set" for i in items) and " and " not in s:
+            if " or " not in s and all(_REL.search(p) for p in parts if p):  # `x \ge 3, x \ne 5`: conditions, all of them
+                import sympy
+
+                return ("set", sympy.Intersection(*[i[1] for i in items]))
             return ("set", _union([i[1] for i in items]))
         return ("bag", [x for i in items for x in (i[1] if i[0] == "bag" else [i])])
     if s.count("\\pm") == 1:  # `\pm 5`, `3 \pm \sqrt{2}`: both values
@@ -169,10 +173,10 @@ def _as_set(s: str):
     if s.count("\\setminus") == 1:  # `\mathbb{R} \setminus \{1\}`
         whole, removed = (x.strip() for x in s.split("\\setminus"))
         base, points = _as_set(whole), re.fullmatch(r"\\\{(.+)\\\}", removed)
-        values = [value(v) for v in split_top(points.group(1))] if points else [None]
-        if base is None or any(v is None for v in values):
+        cut = sympy.FiniteSet(*[value(v) for v in split_top(points.group(1))]) if points else _as_set(removed)
+        if base is None or cut is None or (points and None in cut):
             return None
-        return sympy.Complement(base, sympy.FiniteSet(*values))
+        return sympy.Complement(base, cut)
     pieces = split_top(s, ("\\cup", " U "))
     out = []
     for p in pieces:
@@ -245,10 +249,10 @@ def value(text: str):
     special = special_number(text)
     if special is not None:
         return sympy.Rational(special.numerator, special.denominator)
-    m = re.fullmatch(r"(-?\d+)\s*(\\frac\{\d+\}\{\d+\}|\d+/\d+)", text)  # a mixed number, 2\frac{1}{2}
+    m = re.fullmatch(r"(-?\d+)(?:\s*(\\frac\{\d+\}\{\d+\})|\s+(\d+/\d+))", text)  # a mixed number, 2\frac{1}{2}, 2 1/2 (not 11/4)
     if m:
         whole = int(m.group(1))
-        fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2)))
+        fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2) or m.group(3)))
         return sympy.Rational(whole) + (sympy.Rational(fr.numerator, fr.denominator) * (-1 if whole < 0 or m.group(1).startswith("-") else 1))
     inverse = re.fullmatch(r"(\\begin\{pmatrix\}.*\\end\{pmatrix\})\s*\^\s*\{?\s*-1\s*\}?", text, re.DOTALL)
     if inverse:  # an unevaluated inverse, `\\begin{pmatrix}...\\end{pmatrix}^{-1}`
@@ -435,6 +439,14 @@ def _money(raw: str) -> bool:
     return bool(re.search(r"\\\$|^\s*\$\s*\d|[€£]|\bdollars?\b|\\euro", raw))
 
 
+_CURRENCIES = {"$": r"\\\$|^\s*\$\s*\d|\bdollars?\b|\busd\b", "€": r"€|\\euro|\beuros?\b|\beur\b", "£": r"£|\bpounds? sterling\b|\bgbp\b"}
+
+
+def _currency(raw: str) -> str | None:
+    found = [c for c, pattern in _CURRENCIES.items() if re.search(pattern, raw, re.IGNORECASE)]
+    return found[0] if len(found) == 1 else None
+
+
 def _angle(raw: str) -> str | None:
     if re.search(r"\d\s*(?:\^\s*\{?\\circ\}?|°|\\text\{\s*deg|\s*deg(?:rees?)?\b)", raw):
         return "degree"
@@ -450,6 +462,8 @@ def _percent(raw: str) -> bool:
 def grade(gold: str, pred: str) -> bool:
     """Whether the final answer `pred` equals the reference `gold`."""
     if _money(gold) and _percent(pred) or _money(pred) and _percent(gold):  # \$25 is not 25\%
+        return False
+    if None not in (cg := _currency(gold), cp := _currency(pred)) and cg != cp:  # €24 is not \$24
         return False
     if {_angle(gold), _angle(pred)} == {"degree", "radian"}:  # 60° is not 60 rad
         return False

@@ -38,6 +38,7 @@ def clean(s: str) -> str:
             break
         s = inner
     s = s.replace("−", "-").replace("–", "-").replace("≥", "\\ge ").replace("≤", "\\le ").replace("∞", "\\infty").replace("π", "\\pi")
+    s = re.sub(r"\\text\{\s*([€£¥])\s*\}", r"\1", s)
     s = s.replace("\\$", "").replace("$", "")
     s = re.sub(r"(?<!\\)\\!", "", s)
     s = _SPACES.sub(" ", s)
@@ -49,12 +50,17 @@ def clean(s: str) -> str:
     s = re.sub(r"^\]\s*([^\[\],]+),\s*([^\[\],]+)\s*([\[\]])$", lambda m: f"({m.group(1)}, {m.group(2)}" + (")" if m.group(3) == "[" else "]"), s)  # ]2, +\infty[
     s = re.sub(r"^\[\s*([^\[\],]+),\s*([^\[\],]+)\s*\[$", r"[\1, \2)", s)
     s = re.sub(r"^[a-z]\s*\\in\s*(\\\{.*\\\})$", r"\1", s)  # x \in \{2, -3\}: the set
+    s = re.sub(r"\\ne(?![a-z])", r"\\neq ", s)
     s = re.sub(r"\\geq?(?![a-z])", r"\\ge ", s)
     s = re.sub(r"\\leq?(?![a-z])", r"\\le ", s)
     s = s.replace(">=", "\\ge ").replace("<=", "\\le ").replace("\\gt", ">").replace("\\lt", "<")
     s = _degrees(s)
     s = re.sub(r"\^\s*\{?\\circ\}?|°|\\circ", "", s)
-    s = re.sub(r"\{,\}", "", s)
+    s = re.sub(r"^(-?\d{1,3}(?:\.\d{3}){2,})$", lambda m: m.group(1).replace(".", ""), s)  # 4.500.000
+    s = re.sub(r"^(-?\d{1,3}(?:\.\d{3})+),(\d+)$", lambda m: m.group(1).replace(".", "") + "." + m.group(2), s)  # 1.234,5
+    s = re.sub(r"^(-?\d{1,3}(?: \d{3})+)$", lambda m: m.group(1).replace(" ", ""), s)  # 1 000 000
+    s = re.sub(r"\{,\}(?=\d{3}(?!\d))", "", s)  # 12{,}345: a thousands separator
+    s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)  # 3{,}5: a decimal comma
     s = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), s)  # 3,600; not 1,2
     s = s.replace("\\langle", "(").replace("\\rangle", ")")
     s = re.sub(r"[\[(]?\s*\\begin\{array\}\{[^{}]*\}([\s\S]*?)\\end\{array\}\s*[\])]?", r"\\begin{pmatrix}\1\\end{pmatrix}", s)
@@ -67,8 +73,11 @@ def clean(s: str) -> str:
     s = re.sub(r"^(\d+)\s*\^?\{?\\?(?:text\{)?(?:st|nd|rd|th)\}?\}?$", r"\1", s)  # an ordinal, 2nd
     s = re.sub(r"^0b([01]+)$", r"\1_2", s)
     s = re.sub(r"^0o([0-7]+)$", r"\1_8", s)
-    s = re.sub(r"^([0-9A-Z]+)\s*(?:\\text\{\s*)?\(?\s*(?:in\s+)?base[\s-]*(\d+)\s*\)?\}?$", r"\1_{\2}", s)  # `53 (base 7)`
-    s = re.sub(r"^\\\{\s*[a-z]\s*(?:\\mid|\||:)\s*(.+)\\\}$", r"\1", s)  # set-builder `\{x \mid -2 \le x < 5\}`
+    s = re.sub(r"^([0-9A-Z]+)\s*(?:\\text\{\s*)?\(?\s*(?:in\s+)?base\s*\}?[\s-]*(\d+)\s*\)?\}?$", r"\1_{\2}", s)  # `53 (base 7)`
+    s = re.sub(r"^\{([0-9A-Z]+)\}_", r"\1_", s)  # `{10201}_{3}`
+    s = re.sub(r"_\{?\\(?:text|mathrm)\{\s*(hex|oct|bin|dec)\s*\}\}?$", lambda m: "_{" + {"hex": "16", "oct": "8", "bin": "2", "dec": "10"}[m.group(1)] + "}", s)
+    s = re.sub(r"^\\\{\s*[a-z]\s*(?:\\in\s*\\mathbb\{R\}\s*)?(?:\\mid|\||:)\s*(.+)\\\}$", r"\1", s)  # set-builder `\{x \mid -2 \le x < 5\}`
+    s = re.sub(r"^[a-z]\s*\\notin\s*(.+)$", r"\\mathbb{R} \\setminus \1", s)  # x \notin (0, 4)
     s = re.sub(r"^0x([0-9a-fA-F]+)$", lambda m: m.group(1).upper() + "_16", s)
     m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(?:\\text\{\s*)?(thousand|million|billion|trillion)\}?", s)
     if m:
@@ -142,9 +151,9 @@ def words_to_number(s: str) -> str:
     if neg:
         t = t.split(" ", 1)[1]
     whole = Fraction(0)
-    m = re.fullmatch(r"(.+?) and (a|an|one) (half|third|quarter)", t)
+    m = re.fullmatch(r"(.+?) and (a|an|one|two|three|four|five|six|seven|eight|nine) (halve|half|third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth)s?", t)
     if m:
-        t, frac = m.group(1), Fraction(1, _ORDINALS[m.group(3)])
+        t, frac = m.group(1), Fraction(_SMALL[m.group(2)], _ORDINALS[m.group(3)])
         n = _int_words(t)
         if n is None:
             return s
@@ -164,6 +173,10 @@ def words_to_number(s: str) -> str:
 
 
 def _int_words(t: str) -> int | None:
+    big = re.fullmatch(r"(.+) (trillion|billion)", t)  # beyond what text2num reads
+    if big:
+        head = _int_words(big.group(1))
+        return None if head is None else head * 10 ** {"billion": 9, "trillion": 12}[big.group(2)]
     try:
         from text_to_num import text2num
 
@@ -209,9 +222,10 @@ _UNIT_ALIASES = {
     "mi": "mile", "hr": "hour", "hrs": "hour", "h": "hour", "min": "minute", "s": "second", "sec": "second", "g": "gram", "kg": "kilogram",
     "mg": "milligram", "lb": "pound", "oz": "ounce", "l": "liter", "litre": "liter", "ml": "milliliter", "millilitre": "milliliter",
     "deg": "degree", "°": "degree", "mph": "mile/hour", "kph": "kilometer/hour", "km/h": "kilometer/hour", "sq": "square",
-    "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "",
+    "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "", "euro": "", "eur": "", "pound sterling": "",
+    "n": "newton", "c": "coulomb", "k": "kelvin", "\\omega": "ohm", "j": "joule", "w": "watt", "v": "volt", "a": "ampere", "pa": "pascal", "hz": "hertz",
 }
-_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:\\(?:text|mathrm|mbox)\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
+_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:(?P<o>\\Omega)|\\(?:text|mathrm|mbox)\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
 _FUNCS = {"sin", "cos", "tan", "log", "ln", "sqrt", "pi", "infty", "frac", "or", "and", "i", "e", "cdot", "times", "exp"}
 
 
@@ -220,13 +234,14 @@ def unit_of(s: str) -> tuple[str, str | None]:
     m = _UNIT.match(s)
     if not m:
         return s, None
-    v, raw = m.group("v").strip(), (m.group("t") or m.group("w") or "").strip() + (m.group("p") or "")
+    v, raw = m.group("v").strip(), (m.group("o") or m.group("t") or m.group("w") or "").strip() + (m.group("p") or "")
     if m.group("w") and re.search(r"\\[a-zA-Z]*$", m.group("v")):
         return s, None  # `\\tan^2\\theta`: the letters are a command's name, not a unit
     word = raw.lower().rstrip(".")
     if not v or not re.search(r"\d", v) or re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", v)):
         return s, None  # "2x", "3\\pi": not a number with a unit
-    if m.group("w") and (word in _FUNCS or len(word) == 1 and word not in ("m", "h", "s", "g", "l")):
+    si = m.group("w") and m.group("w").strip() in ("C", "N", "J", "W", "V", "A", "K") and re.search(r"\s\S$", s)  # `3 C`, not `2A`
+    if m.group("w") and not si and (word in _FUNCS or len(word) == 1 and word not in ("m", "h", "s", "g", "l")):
         return s, None
     return v, normal_unit(word)
 
