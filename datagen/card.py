@@ -1,6 +1,6 @@
 """The dataset card (`README.md` of a version): Hugging Face YAML metadata, then how to load
-it, its stats, per-stage counts and reject reasons, lineage and models. Pure text from the
-manifest; nothing is read from disk here."""
+it, its stats, where its HTML report is, per-stage counts and reject reasons, lineage and
+models. Pure text from the manifest; nothing is read from disk here."""
 
 from __future__ import annotations
 
@@ -64,6 +64,27 @@ def contamination_section(reports: dict | None) -> str:
     return "\n".join(out).rstrip()
 
 
+def cost_lines(cost: dict | None) -> list[str]:
+    """What the version cost at the recipe's `models.NAME.price` (none without prices)."""
+    if not cost:
+        return []
+    per_row = f", {cost['per_kept_row']:.6f} per kept row" if cost.get("per_kept_row") is not None else ""
+    line = f"Cost: {cost['total']:.4f} {cost['currency']} in the rows' tokens{per_row}; this run spent {cost['this_run']['total']:.4f} (request-cache hits are free)."
+    if cost.get("unpriced"):
+        line += f" Not priced (no `price`): {', '.join(cost['unpriced'])}."
+    return [line, ""]
+
+
+def report_lines(m: dict) -> list[str]:
+    """The card's pointer to the version's `report.html` (none when it has no report)."""
+    if not m.get("report"):
+        return []
+    return ["## Report", "",
+            f"`{m['report']}` beside this card: one self-contained HTML page (no network needed) with the funnel (rows, reject "
+            "reasons, seconds and tokens per stage), distributions, diversity, contamination and a browsable sample of kept and "
+            f"rejected rows. Open it in a browser, or run `datagen report {m['ref']} --open`.", ""]
+
+
 def render_card(m: dict, path=None) -> str:
     """The card; `path` is the version's directory (for the load snippet)."""
     header = {
@@ -107,6 +128,8 @@ def render_card(m: dict, path=None) -> str:
         "",
         f"Tokens generated: {m['tokens']['completion']} completion, {m['tokens']['prompt']} prompt.",
         "",
+        *cost_lines(m.get("cost")),
+        *report_lines(m),
         "## Stages",
         "",
         "| # | stage | type | in | kept | rejected | reject reasons | seconds |",

@@ -131,6 +131,12 @@ def _print_plan(plan: dict, recipe) -> None:
         typer.echo(f"  {st['stage']}  {st['type']:<14} {st['scope']:<6} key {st['key']}  {reuse}")
     if recipe.train is not None:
         typer.echo(f"  then train ({recipe.train.method}) and eval, {recipe.rounds} round(s)")
+    cost = plan.get("cost")
+    if cost:
+        typer.echo(f"cost, at most (every sample kept, every completion at max_tokens, prompts ~ chars/4): {cost['upper_bound']:.4f} {cost['currency']}")
+        for st in cost["stages"]:
+            usd = "unpriced" if st["usd"] is None else f"{st['usd']:.4f}"
+            typer.echo(f"  {st['label']:<14} {st['model']:<10} {st['calls']} calls, {st['prompt_tokens']} prompt + {st['completion_tokens']} completion tokens: {usd}")
 
 
 def _loop_lines(loop: dict) -> list[str]:
@@ -213,7 +219,7 @@ def push(
     private: bool = typer.Option(False, "--private", help="create the repo as private"),
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be uploaded, upload nothing"),
 ):
-    """Upload a version (data, rejected, card, manifest) to the Hub and tag it vN."""
+    """Upload a version (data, rejected, card, manifest, report) to the Hub and tag it vN."""
     try:
         from datagen.push import push_version
         from datagen.store import Store
@@ -271,11 +277,13 @@ def mix(
 
 from datagen.cli_filters import register as _register_filters  # noqa: E402 - typer commands only, no heavy imports
 from datagen.cli_list import register as _register_list  # noqa: E402
+from datagen.cli_report import register as _register_report  # noqa: E402
 from datagen.cli_train import register as _register_train  # noqa: E402
 
 _register_filters(app)
 _register_train(app)
 _register_list(app)
+_register_report(app)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """Publish a version made by one filter applied outside a recipe (`datagen verify`,
-`datagen dedup`): data, rejected split, manifest with the input as parent, dataset card.
+`datagen dedup`): data, rejected split, manifest with the input as parent, dataset card, report.
 The fingerprint hashes the input's fingerprint and the filter's stage key, so running the
 same command twice does not make a second version."""
 
@@ -24,7 +24,7 @@ def publish_filtered(
     from datagen import stage_io
     from datagen.card import render_card
     from datagen.hashing import digest
-    from datagen.publish import SPLITS, final_dir, library_versions, manifest_header, write_rejected, write_split_file
+    from datagen.publish import SPLITS, add_report, final_dir, library_versions, manifest_header, write_rejected, write_split_file
 
     stage = {"spec": spec.model_dump(mode="json"), "impl": describe}
     fingerprint = digest({"input": input_fingerprint, "stage": stage})
@@ -68,6 +68,7 @@ def publish_filtered(
             "libraries": library_versions(),
             "splits": SPLITS,
         }
+        add_report(tmp, manifest)
         stage_io.write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(render_card(manifest, final_dir(tmp, ref)))
 

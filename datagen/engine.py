@@ -126,7 +126,15 @@ def plan_recipe(recipe, store: Store, name: str | None = None, limit: int | None
                            "shards": n_shards, "reused": done})
     finally:
         pool.close()
-    return {"name": name, "source_rows": seeds.table.num_rows, "shards": n_shards, "models": sorted(recipe.models), "stages": stages}
+    plan = {"name": name, "source_rows": seeds.table.num_rows, "shards": n_shards, "models": sorted(recipe.models), "stages": stages}
+    if any(m.price for m in recipe.models.values()):
+        import pyarrow.compute as pc
+
+        from datagen.cost_estimate import estimate
+
+        chars = pc.mean(pc.utf8_length(seeds.table.column("question"))).as_py() or 0.0
+        plan["cost"] = estimate(recipe, seeds.table.num_rows, chars)
+    return plan
 
 
 def run_recipe(recipe, store: Store, name: str | None = None, progress=None, limit: int | None = None) -> RunResult:

@@ -1,5 +1,5 @@
 """Write one dataset version into a (temporary) directory: `data/`, `rejected/`,
-`manifest.json` and the dataset card. Called by `Store.publish`, which makes it atomic."""
+`manifest.json`, the dataset card and `report.html`. Called by `Store.publish`, which makes it atomic."""
 
 from __future__ import annotations
 
@@ -118,6 +118,16 @@ def write_kept_shards(shards: list[Path], folder: Path, fallback_schema) -> int:
     return sum(n for _, n in full)
 
 
+def add_report(tmp: Path, manifest: dict) -> None:
+    """`report.html` into the version being written (its splits already in `tmp`), named in the
+    manifest (`report`) and so on the card; made after the fingerprint, so it never changes it.
+    A report that fails is a warning, and the version is published without one."""
+    from datagen.report.build import REPORT_FILE, publish_report
+
+    if publish_report(tmp, manifest):
+        manifest["report"] = REPORT_FILE
+
+
 def merge_stats(parts: list, key: str = ""):
     """Per-shard generator stats merged into one: counts summed, `mean_*` averaged, `round`
     kept, dicts merged by key and lists by position."""
@@ -197,6 +207,12 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
         "libraries": library_versions(),
         "splits": SPLITS,
     }
+    from datagen.cost import version_cost
+
+    cost = version_cost(recipe.models, recipe.stages, stages, kept_rows, run_info.get("llm"))
+    if cost is not None:
+        manifest["cost"] = cost
+    add_report(tmp, manifest)
     stage_io.write_json(tmp / "manifest.json", manifest)
     (tmp / "README.md").write_text(render_card(manifest, final_dir(tmp, ref)))
 

@@ -11,6 +11,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class Price(BaseModel):
+    """What a hosted model bills, in US dollars per million tokens (`models.NAME.price`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_mtok: float = Field(ge=0, description="prompt tokens, USD per million")
+    output_per_mtok: float = Field(ge=0, description="completion tokens, USD per million")
+    cache_read_per_mtok: float | None = Field(None, ge=0, description="prompt tokens the API served from its prompt cache, USD per million")
+    batch_discount: float = Field(0.5, ge=0, lt=1, description="fraction off through the batch API (0.5: half price)")
+
+
 class ModelSpec(BaseModel):
     """A model in `recipe.models`. `model: null` means datagen's embedded tiny model."""
 
@@ -36,3 +47,4 @@ class ModelSpec(BaseModel):
     max_retries: int = Field(6, ge=0)
     backoff_base_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
+    price: Price | None = Field(None, description="what the model bills per million tokens; the manifest, card and report then show cost")

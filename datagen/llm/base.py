@@ -34,6 +34,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     logprobs: list[float] | None = None  # chosen-token logprobs, when asked for
+    cached_prompt_tokens: int = 0  # prompt tokens the API read from its own prompt cache (billed at its cache-read price)
     error: str | None = None  # set when the request finally failed; never cached
 
     @property
@@ -80,6 +81,7 @@ class GenerateStats:
     failed: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_prompt_tokens: int = 0
     extra: dict = field(default_factory=dict)
 
 

@@ -83,6 +83,7 @@ class CachedLLM:
                 self.stats.generated += 1
                 self.stats.prompt_tokens += completion.prompt_tokens
                 self.stats.completion_tokens += completion.completion_tokens
+                self.stats.cached_prompt_tokens += completion.cached_prompt_tokens
             else:
                 self.stats.failed += 1
             report(1)

@@ -1,7 +1,7 @@
 """The dataset card of a mixture version: Hugging Face YAML metadata (train, test and
-rejected splits), how to load and train on it, the composition table (rows, tokens and
-shares per source, with source versions and revisions), the synthetic fraction, the token
-count check, reject reasons, and the mixture spec."""
+rejected splits), how to load and train on it, where its HTML report is, the composition
+table (rows, tokens and shares per source, with source versions and revisions), the
+synthetic fraction, the token count check, reject reasons, and the mixture spec."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def composition_table(m: dict) -> list[str]:
 
 def render_mixture_card(m: dict, path=None) -> str:
     """The card; `path` is the version's directory (for the load snippet)."""
-    from datagen.card import load_snippet, size_category
+    from datagen.card import load_snippet, report_lines, size_category
 
     mix = m["mixture"]
     header = {
@@ -63,6 +63,7 @@ def render_mixture_card(m: dict, path=None) -> str:
         f"Fingerprint `{m['fingerprint']}`; created {m['created_at']}.", "",
         "## Load", "", "`train`; `test`, held out by prompt; `rejected`, with `rejected_by` and `reason`.", "",
         "```python", *load_snippet(m, path), "```", "",
+        *report_lines(m),
         "## Composition", "", *composition_table(m), "",
         f"Synthetic fraction: {mix['summary']['synthetic_fraction']:.1%} by {m['recipe']['mixture']['synthetic']['basis']}.",
     ]

@@ -1,7 +1,7 @@
 """Publish a built mixture as a version: `data/` (train), `test/` (the held-out eval split),
 `rejected/` (rows that could not be normalised, were too long, or were cross-source
 duplicates, each with `rejected_by` and `reason`), `manifest.json` with the exact
-composition, and the dataset card. Atomic through `Store.publish`."""
+composition, the dataset card and `report.html`. Atomic through `Store.publish`."""
 
 from __future__ import annotations
 
@@ -63,13 +63,14 @@ def _reasons(rejected) -> dict:
 def publish_mixture(store, mixed, spec, command: str, name: str | None = None):
     from datagen import stage_io
     from datagen.mixing.card import render_mixture_card
-    from datagen.publish import final_dir
+    from datagen.publish import add_report, final_dir
 
     def write(tmp, ref):
         _write_split(mixed.train, tmp / "data", "train")
         _write_split(mixed.eval, tmp / "test", "test")
         _write_split(mixed.rejected, tmp / "rejected", "rejected")
         manifest = manifest_for(mixed, spec, ref, command)
+        add_report(tmp, manifest)
         stage_io.write_json(tmp / "manifest.json", manifest)
         (tmp / "README.md").write_text(render_mixture_card(manifest, final_dir(tmp, ref)))
 
