@@ -71,7 +71,8 @@ def _static_items(questions: list[str], static_model: str | None) -> np.ndarray:
     return _ITEMS[key]
 
 
-def cascade_neighbours(texts: list[str], rows: np.ndarray, questions: list[str], corpus: np.ndarray, k: int, spec, worth=None):
+def cascade_neighbours(texts: list[str], rows: np.ndarray, questions: list[str], corpus: np.ndarray, k: int, spec, worth=None,
+                       extra: np.ndarray | None = None):  # fmt: skip
     """Decontamination's nearest items, cheap first: the static model's `static_top_k` nearest
     items per text; the texts `worth(rows, static_sims, static_idx)` marks (default: static
     top-1 >= `static_similarity`) are encoded by the full model and given the model's `k`
@@ -85,6 +86,10 @@ def cascade_neighbours(texts: list[str], rows: np.ndarray, questions: list[str],
     sims, idx = np.full((n, k), -1.0), np.full((n, k), -1, np.int64)
     wide = min(len(questions), max(spec.static_top_k, k))
     ssims, sidx = nearest(embed_static(texts, spec.static_model), _static_items(questions, spec.static_model), wide)
+    if extra is not None:  # one more candidate per row from elsewhere (the item sharing its numbers), unless already there
+        extra = np.where((sidx == extra[:, None]).any(axis=1), -1, extra)
+        sidx = np.concatenate([sidx, extra[:, None]], axis=1)
+        ssims = np.concatenate([ssims, np.where(extra >= 0, 1.0, -1.0)[:, None]], axis=1)
     need = worth(rows, ssims, sidx) if worth is not None else ssims[:, 0] >= spec.static_similarity
     todo = np.flatnonzero(need)
     stats = {"rows": n, "rows_encoded": len(todo)}

@@ -183,7 +183,7 @@ class Decontaminate:
             answers += b.answers
         return np.array(names, dtype=object), ids, questions, answers
 
-    def neighbours(self, texts: list[str], questions: list[str], foreign: np.ndarray, worth=None):
+    def neighbours(self, texts: list[str], questions: list[str], foreign: np.ndarray, worth=None, extra=None):
         """(sims, idx), each (rows, top_k): the nearest benchmark items by embedding. With
         `encode: cascade`, the model's nearest among the static model's candidates, for the
         rows `worth(rows, static_sims, static_idx)` says a method could flag (filters/cascade.py);
@@ -209,7 +209,7 @@ class Decontaminate:
                 from filters.cascade import cascade_neighbours
 
                 sims[rows], idx[rows], self._cascade = cascade_neighbours(
-                    [texts[j] for j in rows], rows, questions, corpus, k, s, worth)
+                    [texts[j] for j in rows], rows, questions, corpus, k, s, worth, None if extra is None else extra[rows])
                 continue
             vecs = embed([texts[j] for j in rows], model, batch_size=s.batch_size, runtime=runtime)
             sims[rows], idx[rows] = nearest(vecs, corpus, k)
@@ -241,7 +241,8 @@ class Decontaminate:
         foreign = non_english(texts)
         if not questions:  # every benchmark was only implied by a domain and none could be loaded
             methods = set()
-        numbers = (token_lists(digits(texts), "numbers"), token_lists(digits(questions), "numbers"))  # number words as digits, read once
+        dtexts, dquestions = digits(texts), digits(questions)  # number words as digits, read once
+        numbers = (token_lists(dtexts, "numbers"), token_lists(dquestions, "numbers"))
 
         from filters.cascade import worth_encoding
 
@@ -282,7 +283,11 @@ class Decontaminate:
             fired["skeleton"] = (sk_score >= s.skeleton_threshold) & enough & ~differ(sk_item)
         sims = idx = None
         if methods & {"embedding", "answer", "numbers", "examples", "judge"}:
-            sims, idx = self.neighbours(texts, questions, foreign, worth_encoding(s, numbers, examples, methods))
+            extra = None
+            if s.encode == "cascade":  # the item sharing most of a row's distinctive numbers is a candidate too
+                num_item, num_score, _ = best_matches(dtexts, dquestions, 1, "numbers")
+                extra = np.where(num_score >= 0.5, num_item, -1)
+            sims, idx = self.neighbours(texts, questions, foreign, worth_encoding(s, numbers, examples, methods), extra)
         if "embedding" in methods:
             item["embedding"], score["embedding"] = idx[:, 0], sims[:, 0]
             fired["embedding"] = (sims[:, 0] >= s.embedding_threshold) & ~differ(idx[:, 0])

@@ -237,7 +237,7 @@ class DecontamStage(StageBase):
     )
     static_model: str | None = Field(None, description="cascade: a model2vec model (default: distilled from the offline MiniLM on first use)")
     static_similarity: float = Field(0.75, gt=0, le=1, description="cascade: a row whose nearest item is this close by static cosine reaches the model")
-    static_top_k: int = Field(20, ge=1, le=200, description="cascade: static candidates per row the model re-ranks")
+    static_top_k: int = Field(64, ge=1, le=200, description="cascade: static candidates per row the model re-ranks")
     batch_size: int = Field(128, ge=1)
     embedding_threshold: float = Field(0.9, gt=0, le=1, description="embedding: cosine that flags a row")
     top_k: int = Field(5, ge=1, le=100, description="nearest items per row considered by answer match and the judge")
