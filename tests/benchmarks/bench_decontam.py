@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import tempfile
 import time
 from collections import Counter
@@ -94,8 +93,10 @@ def baseline_ngram(texts: list[str], refs: list[str], n: int = 8) -> list[tuple[
     """The straightforward way: a set of n-gram tuples per text, looked up in a dict of the
     benchmark n-grams; best item by overlap coefficient (what filters/ngrams.py computes)."""
 
+    from filters.ngrams import word_tokens  # the same tokens: split at filters/ngrams.py's SEPARATORS
+
     def grams(t):
-        toks = re.findall(r"\w+", t.lower())
+        toks = word_tokens(t)
         g = {tuple(toks[k : k + n]) for k in range(len(toks) - n + 1)}
         return g or ({tuple(toks)} if toks else set())
 
