@@ -20,6 +20,8 @@ rewrites with an LLM (quality filters do that downstream).
 
 from __future__ import annotations
 
+import json
+
 from datagen.errors import UserError
 from datagen.llm.base import model_label
 from filters.verify import completion_text
@@ -97,12 +99,19 @@ class PromptEvolver:
         unknown = set(spec.templates) - set(prompts.EVOLVE)
         if unknown:
             raise UserError(f"{self.field}.templates: unknown op(s) {', '.join(sorted(unknown))} (known: {', '.join(prompts.EVOLVE)})")
+        self.structured = None
+        if spec.output_schema is not None:
+            from generators.structured import StructuredOutput
+
+            backend = ctx.pool.specs[spec.model].backend
+            self.structured = StructuredOutput(spec.output_schema, f"{self.field}.output_schema", backend)
 
     def report(self) -> None:
         return None
 
     def describe(self) -> dict:
-        return {"generator": "evolve", "model": self.ctx.model_identity(self.spec.model), "templates": self.templates}
+        out = {"generator": "evolve", "model": self.ctx.model_identity(self.spec.model), "templates": self.templates}
+        return {**out, "output_schema": self.structured.describe()} if self.structured else out
 
     def __call__(self, ds):
         spec = self.spec
@@ -111,11 +120,30 @@ class PromptEvolver:
             return common.to_table([], common.prompt_schema())
         llm = self.ctx.llm(spec.model)
         model = model_label(llm.identity)
+        sampling = self.structured.sampling(spec.sampling) if self.structured else spec.sampling
         out = []
         for op, template in self.templates.items():
             convs = common.render_prompts(rows, template, spec.system_prompt, f"{self.field}.templates.{op}")
-            for r, cs in zip(rows, draw(llm, convs, spec.sampling, spec.k, vs=spec.verbalized), strict=True):
+            for r, cs in zip(rows, draw(llm, convs, sampling, spec.k, vs=spec.verbalized), strict=True):
                 answer = r["answer"] if op == "paraphrase" else None  # only a paraphrase keeps the answer
-                out.extend(common.problem_row(r, f"{spec.label}:{op}", c.key, c, answer, spec.solve_template, spec.system_prompt,
-                                              f"{self.field}.solve_template", model, spec.sampling) for c in cs)
-        return common.to_table(out, common.prompt_schema())
+                for c in cs:
+                    fields, cand_answer = None, answer
+                    if self.structured and c.ok:
+                        fields, c.error = self.structured.parse(c.text)
+                        if fields is None and c.completion.finish_reason == "length":
+                            c.error = "schema_invalid: cut off at max_tokens (raise sampling.max_tokens, or a maxLength in the schema)"
+                        if fields is not None:
+                            c.text = str(fields.get(spec.output_schema.question_field) or "")
+                            if spec.output_schema.answer_field and fields.get(spec.output_schema.answer_field) is not None:
+                                cand_answer = str(fields[spec.output_schema.answer_field])
+                    row = common.problem_row(r, f"{spec.label}:{op}", c.key, c, cand_answer, spec.solve_template, spec.system_prompt,
+                                             f"{self.field}.solve_template", model, sampling)
+                    if self.structured:
+                        row["structured"] = json.dumps(fields, ensure_ascii=False) if fields is not None else None
+                    out.append(row)
+        schema = common.prompt_schema()
+        if self.structured:
+            import pyarrow as pa
+
+            schema = schema.insert(schema.get_field_index("reject_reason"), pa.field("structured", pa.string()))
+        return common.to_table(out, schema)

@@ -41,6 +41,28 @@ class Verbalized(_Spec):
         return self
 
 
+class OutputSchema(_Spec):
+    """Structured output: the JSON the model must write, as an inline JSON Schema (`json`) or a
+    pydantic model (`python: pkg.module:Model`, imported like a `python` stage's callable).
+    Backends that can constrain decoding (vLLM, OpenAI-compatible) are held to it; every
+    completion is validated, and one that does not validate is a rejected row
+    (`schema_invalid: ...`). The fields land in the row's `structured` column."""
+
+    json_: dict | None = Field(None, alias="json", description="an inline JSON Schema of an object")
+    python: str | None = Field(None, description="pkg.module:PydanticModel")
+    question_field: str = Field("problem", description="the field that becomes the new row's question")
+    answer_field: str | None = Field("answer", description="the field that becomes its answer (null: none)")
+    constrain: bool = Field(True, description="ask the backend to constrain decoding (false: validate only, as a text parser would)")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.json_ is None) == (self.python is None):
+            raise ValueError("give exactly one of `json` (an inline JSON Schema) or `python` (pkg.module:Model)")
+        return self
+
+
 class Band(_Spec):
     """A closed pass-rate interval [lo, hi]."""
 
@@ -191,3 +213,10 @@ class EvolveStage(StageBase):
     system_prompt: str | None = None
     sampling: Sampling = Field(default_factory=_write_sampling)
     verbalized: Verbalized | None = None
+    output_schema: OutputSchema | None = Field(None, description="structured output: new problems as validated JSON fields")
+
+    @model_validator(mode="after")
+    def _schema_alone(self):
+        if self.output_schema is not None and self.verbalized is not None:
+            raise ValueError("output_schema and verbalized cannot be combined (one asks for JSON, the other for a tagged list)")
+        return self

@@ -21,6 +21,9 @@ class Sampling(BaseModel):
     seed: int = Field(0, description="base seed; sample i of a conversation uses a seed derived from it")
     stop: list[str] = Field(default_factory=list)
     logprobs: int | None = Field(None, ge=0, le=20, description="top logprobs per token, or none")
+    json_schema: dict | None = Field(
+        None, description="constrain the completion to this JSON Schema (vLLM structured outputs, OpenAI response_format); "
+        "set by stages with `output_schema`, part of the request's cache key")
 
     def cache_dict(self) -> dict:
         """What identifies one sample's distribution (n is excluded: sample i is the same for any n)."""

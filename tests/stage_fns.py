@@ -39,3 +39,14 @@ def keep_slowly(ds, seconds: float = 1.0, log: str | None = None):
         with open(log, "a") as f:
             f.write(f"{ds['id'][0] if len(ds) else '-'}\n")
     return [True] * len(ds)
+
+
+try:  # a pydantic model for `output_schema: {python: tests.stage_fns:Problem}`
+    from pydantic import BaseModel, Field
+
+    class Problem(BaseModel):
+        problem: str = Field(min_length=5)
+        answer: int
+        topic: str = "arithmetic"
+except ImportError:  # pragma: no cover - pydantic is a dependency
+    pass

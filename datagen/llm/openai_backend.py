@@ -55,6 +55,7 @@ class OpenAIBackend:
                 raise ValueError(f"environment variable {spec.api_key_env} (api_key_env) is not set")
         self.identity = {"backend": "openai", "model": self.model, "revision": spec.revision, **(identity or {})}
         self.retries = 0  # retries done so far (for tests and benchmarks)
+        self.json_mode = "json_schema"  # `response_format` for a json_schema; "json_object" once a server refused json_schema
 
     # -- sync entry point -------------------------------------------------------------
     def run(self, requests: Sequence[Request], sampling: Sampling, on_done: OnDone) -> None:
@@ -110,6 +111,9 @@ class OpenAIBackend:
             body["top_logprobs"] = sampling.logprobs
         if self.spec.chat_template_kwargs:
             body["chat_template_kwargs"] = self.spec.chat_template_kwargs
+        if sampling.json_schema is not None:  # structured output; the stage validates what comes back either way
+            body["response_format"] = ({"type": "json_schema", "json_schema": {"name": "output", "schema": sampling.json_schema, "strict": True}}
+                                       if self.json_mode == "json_schema" else {"type": "json_object"})
         return body
 
     async def _one(self, client, request: Request, sampling: Sampling, down: "_ServerState | None" = None) -> Completion:
@@ -146,6 +150,10 @@ class OpenAIBackend:
                         reason = f"bad response ({type(e).__name__})"
                 else:
                     reason = f"http {status}"
+                    if status == 400 and self._refuses_schema(body, response.text):  # JSON mode instead, then validation
+                        self.json_mode = "json_object"
+                        body = self.payload(request, sampling)
+                        continue
                     if status not in RETRY_STATUS and status < 500:
                         return Completion.failed(self._redact(f"{reason}: {response.text[:300]}"))
                     retry_after = parse_retry_after(response.headers)
@@ -155,6 +163,11 @@ class OpenAIBackend:
         if refused:
             down.reason = reason
         return Completion.failed(reason)
+
+    def _refuses_schema(self, body: dict, text: str) -> bool:
+        """A 400 about `response_format` to a json_schema request: a server without structured outputs."""
+        sent = (body.get("response_format") or {}).get("type")
+        return sent == "json_schema" and ("response_format" in text or "json_schema" in text)
 
     def _unreachable(self, e: Exception, closed: bool) -> str:
         """The reason for a refused connection, naming the server (never the key)."""

@@ -70,6 +70,9 @@ class VLLMBackend:
 
         if not verbose():
             kwargs["use_tqdm_on_load"] = False  # "Loading safetensors checkpoint shards" bars; -v shows them
+        # structured outputs (a stage's `output_schema`): llguidance, compact JSON (no free
+        # whitespace between tokens: a small model otherwise pads with it until max_tokens)
+        kwargs["structured_outputs_config"] = {"backend": "guidance", "disable_any_whitespace": True}
         kwargs.update(spec.engine_args)
         self.llm = LLM(**kwargs)
         self._ids = itertools.count()
@@ -78,6 +81,11 @@ class VLLMBackend:
     def params(self, request: Request, sampling: Sampling, n: int = 1):
         from vllm import SamplingParams
 
+        structured = None
+        if sampling.json_schema is not None:  # constrained decoding (vLLM's structured outputs, its grammar backend)
+            from vllm.sampling_params import StructuredOutputsParams
+
+            structured = StructuredOutputsParams(json=sampling.json_schema)
         return SamplingParams(
             n=n,
             seed=request.seed,
@@ -86,6 +94,7 @@ class VLLMBackend:
             max_tokens=sampling.max_tokens,
             stop=list(sampling.stop) or None,
             logprobs=sampling.logprobs,
+            structured_outputs=structured,
         )
 
     def run(self, requests: Sequence[Request], sampling: Sampling, on_done: OnDone) -> None:

@@ -9,8 +9,10 @@ from tests.integration.vllm_server import run_vllm_server
 
 @pytest.fixture(scope="session")
 def vllm_server(tiny_model, tmp_path_factory) -> str:
-    """Base URL (`http://127.0.0.1:PORT/v1`) of a vLLM server serving the tiny model under its path."""
-    with run_vllm_server(str(tiny_model), tmp_path_factory.mktemp("vllm-server") / "server.log") as base_url:
+    """Base URL (`http://127.0.0.1:PORT/v1`) of a vLLM server serving the tiny model under its path;
+    structured outputs as datagen's own vLLM backend makes them (llguidance, compact JSON)."""
+    compact = ("--structured-outputs-config", '{"backend": "guidance", "disable_any_whitespace": true}')
+    with run_vllm_server(str(tiny_model), tmp_path_factory.mktemp("vllm-server") / "server.log", extra_args=compact) as base_url:
         yield base_url
 
 

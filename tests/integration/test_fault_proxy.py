@@ -79,6 +79,8 @@ class FaultProxy:
             return web.Response(status=429, text="slow down", headers={"Retry-After": str(self.retry_after_s)})
         if fault == "500":
             return web.Response(status=500, text="boom")
+        if fault == "400-no-json-schema":  # a server without structured outputs
+            return web.Response(status=400, text='{"error": {"message": "response_format type json_schema is not supported"}}')
         if fault == "drop":
             request.transport.close()  # the client sees the connection die mid-request
             return web.Response(status=500)

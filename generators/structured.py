@@ -1,0 +1,109 @@
+"""Structured outputs: a stage's `output_schema` (schemas.generators.OutputSchema) resolved to
+a JSON Schema, handed to backends that can constrain decoding (`Sampling.json_schema`: vLLM
+structured outputs, OpenAI `response_format`), and every completion validated against it.
+
+`StructuredOutput(spec, field, backend)`: `.schema` (the JSON Schema), `.sampling(sampling)`
+(with the constraint when the backend can honour it and `constrain` is on), `.parse(text)`
+-> (fields, None) or (None, "schema_invalid: <the validator's message>"). A pydantic model
+validates with pydantic (its messages), an inline schema with `jsonschema`. Without a
+constraint the JSON object is looked for in the text (the first `{` to its matching `}`),
+as a text parser would.
+
+What it does not do: constrain the transformers backend (it validates only), or map fields
+to typed columns (the row's `structured` column holds the fields as one JSON object).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+from datagen.errors import UserError
+
+CONSTRAINING_BACKENDS = ("vllm", "openai")
+
+
+class StructuredOutput:
+    def __init__(self, spec, field: str, backend: str):
+        self.spec, self.field = spec, field
+        self.model = None
+        if spec.python is not None:
+            mod_name, _, name = spec.python.partition(":")
+            try:
+                self.model = getattr(importlib.import_module(mod_name), name)
+                self.schema = self.model.model_json_schema()
+            except (ImportError, AttributeError, ValueError) as e:
+                raise UserError(f"{field}.python: cannot import a pydantic model {spec.python!r} (pkg.module:Model): {e}") from None
+        else:
+            self.schema = spec.json_
+            self._validator = _json_validator(self.schema, f"{field}.json")
+        props = self.schema.get("properties") or {}
+        for name, key in ((spec.question_field, "question_field"), (spec.answer_field, "answer_field")):
+            if name is not None and name not in props:
+                raise UserError(f"{field}.{key}: {name!r} is not a property of the schema (properties: {', '.join(props) or 'none'})")
+        self.constrained = spec.constrain and backend in CONSTRAINING_BACKENDS
+
+    def sampling(self, sampling):
+        return sampling.model_copy(update={"json_schema": self.schema}) if self.constrained else sampling
+
+    def describe(self) -> dict:
+        return {"schema": self.schema, "constrained": self.constrained, "question_field": self.spec.question_field,
+                "answer_field": self.spec.answer_field}
+
+    def parse(self, text: str) -> tuple[dict | None, str | None]:
+        raw = text.strip() if self.constrained else _object_in(text)
+        if raw is None:
+            return None, "schema_invalid: no JSON object in the output"
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as e:
+            return None, f"schema_invalid: not JSON ({e.msg} at char {e.pos})"
+        if self.model is not None:
+            from pydantic import ValidationError
+
+            try:
+                return self.model.model_validate(data).model_dump(mode="json"), None
+            except ValidationError as e:
+                first = e.errors()[0]
+                where = ".".join(str(x) for x in first["loc"]) or "(root)"
+                return None, f"schema_invalid: {where}: {first['msg']}"
+        errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            where = ".".join(str(x) for x in errors[0].path) or "(root)"
+            return None, f"schema_invalid: {where}: {errors[0].message[:200]}"
+        return data, None
+
+
+def _json_validator(schema: dict, field: str):
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise UserError(f"{field}: not a valid JSON Schema: {e.message}") from None
+    if schema.get("type") != "object":
+        raise UserError(f"{field}: the schema must describe an object (type: object, with properties)")
+    return cls(schema)
+
+
+def _object_in(text: str) -> str | None:
+    """The first balanced `{...}` in free text (strings respected), or None."""
+    start = text.find("{")
+    while start >= 0:
+        depth, in_str, escaped = 0, False, False
+        for j in range(start, len(text)):
+            c = text[j]
+            if in_str:
+                escaped, in_str = (not escaped and c == "\\"), in_str and (escaped or c != '"')
+                continue
+            if c == '"':
+                in_str = True
+            elif c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start : j + 1]
+        start = text.find("{", start + 1)
+    return None
