@@ -5,7 +5,8 @@ each query (decontamination).
 Exact search (`IndexFlatIP`) up to `EXACT_MAX` vectors; above that an inverted-file index
 (`IndexIVFFlat`, about sqrt(n) lists, `nprobe` of them searched), so the cost stays close to
 linear in n. Near-duplicates sit next to each other and land in the same or adjacent lists;
-the recall this costs is measured by `tests/benchmarks/bench_dedup.py`.
+the recall this costs is measured by `tests/benchmarks/bench_ivf_recall.py` (1.000 at 50k
+rows, 0.99997 at 100k, on static vectors at cosine 0.85).
 
 What it does not do: embedding (datagen/embeddings.py) or clustering (filters/dedup.py).
 """
