@@ -283,3 +283,23 @@ def test_a_bare_version_still_gets_a_report(tmp_path):
     assert [a["id"] for t, a in page.tags if t == "section"] == ["overview", "funnel", "distributions", "diversity", "contamination", "sample"]
     html = build_report(tmp_path, embed="never")
     assert "No stages ran" in html and "Not checked" in html and "No rows in this version" in html
+
+
+def test_a_large_version_is_read_every_kth_row_and_says_so(made, monkeypatch):
+    """Above `MAX_ROWS` the report reads every k-th row of each file (bounded memory and time at
+    publish) and the page says so; the funnel's counts stay the manifest's, of all rows."""
+    from datagen.report import rows as report_rows
+
+    path = made["dir"]
+    total = report_rows.count_rows(path)
+    monkeypatch.setattr(report_rows, "MAX_ROWS", total // 3)
+    every = report_rows.sampled_every(path, total // 3)
+    assert every == -(-total // (total // 3)) >= 3
+    data = gather(path, embed="never")
+    assert data["rows_read"] == {"rows": report_rows.load_rows(path, total // 3).height, "of": total, "every": every}
+    assert data["rows_read"]["rows"] < total
+    assert [(s["kept"], s["rejected"]) for s in data["funnel"]["stages"]] == [(s["kept"], s["rejected"]) for s in made["manifest"]["stages"]]
+    html = build_report(path, embed="never")
+    assert f"read every {every}th row" in html
+    monkeypatch.setattr(report_rows, "MAX_ROWS", total)
+    assert "th row of each file" not in build_report(path, embed="never")

@@ -25,14 +25,16 @@ def gather(path: Path, manifest: dict | None = None, *, embed: str = "auto") -> 
     from datagen.report.diversity import diversity
     from datagen.report.funnel import funnel
     from datagen.report.mixture import composition
-    from datagen.report.rows import load_rows
+    from datagen.report.rows import count_rows, load_rows, sampled_every
     from datagen.report.sample import sample
 
     path = Path(path)
     m = manifest if manifest is not None else json.loads((path / "manifest.json").read_text())
     rows = load_rows(path)
+    every = sampled_every(path)
     return {
         "ref": m.get("ref"),
+        "rows_read": {"rows": rows.height, "of": count_rows(path), "every": every},
         "funnel": funnel(m),
         "composition": composition(m),
         "distributions": distributions(rows, m),
@@ -53,7 +55,7 @@ def render(m: dict, data: dict) -> str:
         parts.append(("composition", "Composition", sections.composition(data["composition"])))
     parts += [
         ("funnel", "Funnel", sections.funnel(data["funnel"])),
-        ("distributions", "Distributions", sections.distributions(data["distributions"])),
+        ("distributions", "Distributions", sections.rows_read(data.get("rows_read")) + sections.distributions(data["distributions"])),
         ("diversity", "Diversity", sections.diversity(data["diversity"])),
         ("contamination", "Contamination", sections.contamination(data["contamination"])),
         ("sample", "Sample", sections.sample(data["sample"])),

@@ -27,24 +27,47 @@ PROMPT_COLUMNS = ("question", "prompt", "messages", "instruction", "text")
 RESPONSE_COLUMNS = ("completion", "chosen", "messages", "response", "output")
 
 
-def read_split(path: Path, split: str):
-    """One split of the version at `path` as a polars frame (empty when it has no files)."""
+MAX_ROWS = 200_000  # above this many rows (both splits), the report reads every k-th row of each file
+
+
+def split_files(path: Path, split: str) -> list[Path]:
+    return sorted((Path(path) / SPLIT_DIRS[split]).glob("*.parquet"))
+
+
+def count_rows(path: Path) -> int:
+    """Rows in both splits, from the parquet footers (nothing read)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for s in SPLIT_DIRS for f in split_files(path, s))
+
+
+def read_split(path: Path, split: str, every: int = 1):
+    """One split of the version at `path` as a polars frame (empty when it has no files);
+    with `every` > 1, every k-th row of each file (one file in memory at a time)."""
     import polars as pl
 
-    files = sorted((Path(path) / SPLIT_DIRS[split]).glob("*.parquet"))
-    frames = [pl.read_parquet(f) for f in files]
-    frames = [f for f in frames if f.width]
+    frames = [pl.read_parquet(f) for f in split_files(path, split)]
+    frames = [(f.gather_every(every) if every > 1 else f) for f in frames if f.width]
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
-def load_rows(path: Path):
-    """Both splits of the version at `path`, normalised (see the module docstring)."""
+def load_rows(path: Path, max_rows: int | None = None):
+    """Both splits of the version at `path`, normalised (see the module docstring): all rows,
+    or for a larger version every k-th row (k = ceil(rows / max_rows)); `sampled_every(path)`
+    says which."""
     import polars as pl
 
-    parts = [normalise(read_split(path, s), s) for s in SPLIT_DIRS]
+    every = sampled_every(path, max_rows)
+    parts = [normalise(read_split(path, s, every), s) for s in SPLIT_DIRS]
     return pl.concat(parts, how="vertical")
+
+
+def sampled_every(path: Path, max_rows: int | None = None) -> int:
+    """1 when the report reads every row of the version, else k (it reads every k-th)."""
+    total, max_rows = count_rows(path), max_rows or MAX_ROWS
+    return -(-total // max_rows) if total > max_rows else 1
 
 
 def _text(df, col: str, assistant: bool | None = None):

@@ -80,6 +80,14 @@ def funnel(f: dict) -> str:
     return out
 
 
+def rows_read(r: dict | None) -> str:
+    """A line saying the distributions, diversity and sample come from every k-th row (large versions)."""
+    if not r or r["every"] <= 1:
+        return ""
+    return note(f"This version has {r['of']:,} rows: the distributions, diversity and sample below read every "
+                f"{r['every']}th row of each file ({r['rows']:,} rows); counts in the funnel are the manifest's, of all rows.")
+
+
 def distributions(d: dict) -> str:
     parts = []
     ln = d["lengths"]
