@@ -11,7 +11,7 @@ import re
 from filters.math_notation import _TEXT, last_boxed, words_to_number
 
 _ANCHOR = re.compile(  # "answer" alone must be followed by is/:/= ("the number of answer sheets is" is no anchor)
-    r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*:|答案?\s*[:：是])"
+    r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*(?::|es\b|é|est\b|ist\b|è)|答案?\s*[:：是])"
     r"\s*(?:\*\*)?\s*[:=]?\s*(?P<a>[^\n]+)",
     re.IGNORECASE,
 )
@@ -33,7 +33,7 @@ def extract_answer(text: str) -> str | None:
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
-    text = text.replace("−", "-")
+    text = re.sub(r"\s*(?:</s>|<\|(?:im_end|endoftext|eot_id|end)\|>|<eos>)\s*$", "", text.replace("−", "-"))  # an end-of-sequence token left in
     found = list(_ANCHOR.finditer(text))
     if found:
         a = found[-1].group("a")
@@ -66,7 +66,7 @@ def extract_answer(text: str) -> str | None:
         if not m and last.count("=") >= 2 and not re.search(r",|\bor\b|\band\b", last):  # `q = 2e = 3.2 × 10⁻¹⁹ C`: the result
             last = last.rsplit("=", 1)[1]
         return _trim(m.group(1) if m else last) or None
-    sentences = re.split(r"(?<=[^\d\\])[.!?]\s+", last.rstrip(". "))
+    sentences = re.split(r"(?<=[^\d\\])[.!?]\s+|(?<=\d)[.!?]\s+(?=[A-Z])", last.rstrip(". "))  # "is 36. Would you..."
     while len(sentences) > 1 and _ASIDE.match(sentences[-1]):  # "... is $\frac{7}{12}$. Note that ..."
         sentences.pop()
     sentence = _main_clause(sentences[-1])
@@ -82,6 +82,10 @@ def extract_answer(text: str) -> str | None:
     clock = re.findall(r"\b\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\b\.?)?", sentence)
     if clock:
         return clock[-1]
+    sentence = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", sentence)
+    sci = list(_SCI_TEXT.finditer(sentence))
+    if sci and not re.search(r"\d", sentence[sci[-1].end():]):  # `5.0 × 10⁻⁷ m`: the number in scientific notation
+        return sci[-1].group(0)
     nums = re.findall(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![\d\-]*-[a-zA-Z])", sentence)  # 1 000 000; not `120-page`
     if nums:
         return nums[-1].rstrip(",")
@@ -91,8 +95,10 @@ def extract_answer(text: str) -> str | None:
     return None
 
 
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SCI_TEXT = re.compile(r"-?\d+(?:\.\d+)?\s*(?:×|\\times|\\cdot|x|\*)\s*10\s*\^\s*\{?\s*[-+]?\d+\s*\}?")
 _NOT_PROSE = re.compile(r"\$[^$]*\$|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\\[a-zA-Z]+")  # math, environments, commands
-_ASIDE = re.compile(r"\s*(?:\*\*)?\(?(?:note|notice|as a check|check(?:ing)?|verification|verify|for comparison|by contrast)\b", re.IGNORECASE)
+_ASIDE = re.compile(r"\s*(?:\*\*)?\(?(?:note|notice|as a check|check(?:ing)?|verification|verify|for comparison|by contrast|would you like|do you want|let me know|if you(?:'d| would) like)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s*(?:and\s+)?(?:whose|that is|i\.e\.|when|its|(?:which is\s+|or\s+)?(?:about|approximately|roughly|around|close to))\b", re.IGNORECASE)
 _WORD_ANSWER = re.compile(r"\b(negative |minus )?(infinity|infinite|no solutions?|all real numbers)\b", re.IGNORECASE)
 

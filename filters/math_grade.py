@@ -71,7 +71,7 @@ def _enclosed(s: str, left: str, right: str) -> bool:
     return True
 
 
-_LHS = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?|[A-Z]\^\{?(?:-?\d|T)\}?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])+\s*\))\s*=\s*(?!.*=)")
+_LHS = re.compile(r"^(?:\\(?:text|mathrm)\{[a-zA-Z ]+\}|[a-zA-Z](?:_\{?\w+\}?)?(?:\^\{?-1\}?)?(?:\(\s*(?:[a-zA-Z]|-?\d+(?:\.\d+)?)\s*\))?|[A-Z]\^\{?(?:-?\d|T)\}?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])+\s*\))\s*=\s*(?!.*=)")
 _REL = re.compile(r"\\ge|\\le|<|>|\\in\b|\\cup|\\neq")
 
 
@@ -86,6 +86,11 @@ def shape(s: str):
     if re.fullmatch(r"[a-zA-Z\s\-]+", s):
         s = words_to_number(s)
     s = re.sub(r"\\text\{\s*(or|and)\s*\}", r" \1 ", s)
+    if s.startswith("\\{") and s.endswith("\\}") and _enclosed(s[1:-2] + "}", "{", "}"):  # `\{1, 2, 2\}`: a set
+        items = [x for p in split_top(s[2:-2]) if p for x in _flat(shape(p))]
+        return ("bag", [x for j, x in enumerate(items) if not any(same(x, y) for y in items[:j])])
+    if re.fullmatch(r"\[\s*\[.*\]\s*\]", s):  # `[[1, 2], [3, 4]]`: a matrix by rows
+        return ("scalar", s, None, False)
     assigned = _assignments(s)
     if assigned is not None:
         return ("tuple", [shape(v) for _, v in assigned], "()")
@@ -117,6 +122,10 @@ def shape(s: str):
         if s.startswith(left) and s.endswith(right) and len(split_top(s[len(left):-len(right)])) > 1:
             return ("bag", [shape(p) for p in split_top(s[len(left):-len(right)])])
     return ("scalar", *_scalar_parts(s))
+
+
+def _flat(x) -> list:
+    return x[1] if x[0] == "bag" else [x]
 
 
 def _assignments(s: str) -> list[tuple[str, str]] | None:
@@ -254,10 +263,15 @@ def value(text: str):
         whole = int(m.group(1))
         fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2) or m.group(3)))
         return sympy.Rational(whole) + (sympy.Rational(fr.numerator, fr.denominator) * (-1 if whole < 0 or m.group(1).startswith("-") else 1))
-    inverse = re.fullmatch(r"(\\begin\{pmatrix\}.*\\end\{pmatrix\})\s*\^\s*\{?\s*-1\s*\}?", text, re.DOTALL)
-    if inverse:  # an unevaluated inverse, `\\begin{pmatrix}...\\end{pmatrix}^{-1}`
-        m = value(inverse.group(1))
-        return m.inv() if isinstance(m, sympy.MatrixBase) and m.is_square and m.det() != 0 else None
+    power = re.fullmatch(r"(\\begin\{pmatrix\}.*\\end\{pmatrix\})\s*\^\s*\{?\s*(-?\d+)\s*\}?", text, re.DOTALL)
+    if power:  # an unevaluated power or inverse, `\\begin{pmatrix}...\\end{pmatrix}^{-1}`
+        m, k = value(power.group(1)), int(power.group(2))
+        if not (isinstance(m, sympy.MatrixBase) and m.is_square) or (k < 0 and m.det() == 0):
+            return None
+        return m.inv() ** (-k) if k < 0 else m**k
+    matrix = _matrix_notation(text)
+    if matrix is not None:
+        return matrix
     found = [x for x in parse(f"\\boxed{{{text}}}", parsing_timeout=timeout()) if not isinstance(x, str)]
     if not found:
         return None
@@ -270,6 +284,25 @@ def value(text: str):
     except Exception:  # noqa: BLE001 - keep the parsed form
         pass
     return expr
+
+
+def _matrix_notation(text: str):
+    """`I_3`, `4I_2`, `\\operatorname{diag}(2, 3)`, `[[1, 2], [3, 4]]` as sympy matrices (None otherwise)."""
+    import sympy
+
+    eye = re.fullmatch(r"(-?\d*)\s*I_\{?(\d)\}?", text)
+    if eye:
+        return sympy.eye(int(eye.group(2))) * int(eye.group(1) if eye.group(1) not in ("", "-") else eye.group(1) + "1")
+    diag = re.fullmatch(r"(?:\\operatorname\{diag\}|\\mathrm\{diag\}|\\text\{diag\}|diag)\s*\((.+)\)", text)
+    if diag:
+        entries = [value(x) for x in split_top(diag.group(1))]
+        return None if any(e is None for e in entries) else sympy.diag(*entries)
+    nested = re.fullmatch(r"\[\s*(\[.*\])\s*\]", text)
+    if nested:
+        rows = [[value(x) for x in split_top(r.strip()[1:-1])] for r in split_top(nested.group(1))]
+        if rows and all(r for r in rows) and len({len(r) for r in rows}) == 1 and not any(x is None for r in rows for x in r):
+            return sympy.Matrix(rows)
+    return None
 
 
 def same_value(a, b) -> bool:
@@ -439,7 +472,8 @@ def _money(raw: str) -> bool:
     return bool(re.search(r"\\\$|^\s*\$\s*\d|[€£]|\bdollars?\b|\\euro", raw))
 
 
-_CURRENCIES = {"$": r"\\\$|^\s*\$\s*\d|\bdollars?\b|\busd\b", "€": r"€|\\euro|\beuros?\b|\beur\b", "£": r"£|\bpounds? sterling\b|\bgbp\b"}
+_CURRENCIES = {"$": r"\\\$|^\s*\$\s*\d|\bdollars?\b|\busd\b", "€": r"€|\\euro|\beuros?\b|\beur\b",
+               "£": r"£|\\pounds|\bpounds? sterling\b|\bgbp\b", "¥": r"¥|\\yen|\byen\b|\bjpy\b"}
 
 
 def _currency(raw: str) -> str | None:
@@ -470,6 +504,10 @@ def grade(gold: str, pred: str) -> bool:
     g, p = clean(gold), clean(pred)
     if g == p and g:
         return True
+    eq = [bool(re.fullmatch(r"[^=,;]*\d[^=,;]*[a-zA-Z][^=,;()]*=[^=,;]+|[^=,;()]*[a-zA-Z][^=,;()]*\d[^=,;()]*=[^=,;]+", x))
+          and not re.search(r"\bor\b|\band\b", x) for x in (re.sub(r"\\[a-zA-Z]+|_\{?\w+\}?", "", y) for y in (g, p))]  # `2x = 12`
+    if eq[0] != eq[1] and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", g if not eq[0] else p)):
+        return False  # `12` is not the equation `2x = 12` (but `f(3) = 12` and `x = 4 or x = -1` are values)
     lg, lp = (re.match(r"^([a-zA-Z])\s*=(?!.*=)", x) for x in (g, p))
     constant = not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", g[lg.end():] + p[lp.end():])) if lg and lp else False
     if constant and lg.group(1) != lp.group(1) and "," not in g + p:  # `y = 3` is not `x = 3` (but `y = 2^x` is `x = \log_2 y`)

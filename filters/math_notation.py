@@ -43,7 +43,11 @@ def clean(s: str) -> str:
     s = re.sub(r"(?<!\\)\\!", "", s)
     s = _SPACES.sub(" ", s)
     s = _cis(_unicode_math(s))
-    s = re.sub(r"\\[dt]frac", r"\\frac", s)
+    s = re.sub(r"\\(?:[dtc]frac|nicefrac)", r"\\frac", s)
+    s = re.sub(r"\\(?:underline|texttt|mathtt|boldsymbol)\s*\{((?:[^{}]|\{[^{}]*\})*)\}", r"\1", s)
+    s = re.sub(r"\\mathrm\{([0-9A-Z])\}", r"\1", s)  # `6\mathrm{B}_{16}`: a digit set upright
+    s = s.replace("‰", "/10\\%")
+    s = re.sub("[ⒶⒷⒸⒹⒺ]", lambda m: "(" + "ABCDE"["ⒶⒷⒸⒹⒺ".index(m.group(0))] + ")", s)
     s = re.sub(r"\\(ge|le)qslant(?![a-z])", r"\\\1 ", s)
     s = re.sub(r"(?:\^\s*\{?\\circ\}?|°)\s*(?:\\text\{\s*([CF])\s*\}|([CF])\b)", lambda m: "\\text{ " + {"C": "celsius", "F": "fahrenheit"}[m.group(1) or m.group(2)] + "}", s)
     s = re.sub(r"^(\d+)\s*(?:\\text\{\s*)?dollars?\s*(?:and)?\s*\}?\s*(\d{1,2})\s*(?:\\text\{\s*)?cents?\s*\}?$", lambda m: f"{m.group(1)}.{int(m.group(2)):02d}", s)
@@ -59,6 +63,13 @@ def clean(s: str) -> str:
     s = re.sub(r"^(-?\d{1,3}(?:\.\d{3}){2,})$", lambda m: m.group(1).replace(".", ""), s)  # 4.500.000
     s = re.sub(r"^(-?\d{1,3}(?:\.\d{3})+),(\d+)$", lambda m: m.group(1).replace(".", "") + "." + m.group(2), s)  # 1.234,5
     s = re.sub(r"^(-?\d{1,3}(?: \d{3})+)$", lambda m: m.group(1).replace(" ", ""), s)  # 1 000 000
+    s = re.sub(r"^(-?\d{1,3}(?: \d{3})+),(\d+)$", lambda m: m.group(1).replace(" ", "") + "." + m.group(2), s)  # 1 234 567,89
+    s = re.sub(r"^(-?\d{1,2}(?:,\d{2})+,\d{3})$", lambda m: m.group(1).replace(",", ""), s)  # Indian grouping 1,23,45,678
+    s = re.sub(r"^([\[(])\s*([^;,\[\]()]+);\s*([^;,\[\]()]+)\s*([\])])$", r"\1\2, \3\4", s)  # (-1; 5)
+    s = re.sub(r"^\\mathbb\{R\}_\{?\\ge\s*0\}?$|^\\mathbb\{R\}_\{?\+\}?\s*\\cup\s*\\\{0\\\}$", r"[0, \\infty)", s)
+    s = re.sub(r"^\\mathbb\{R\}(?:_\{?>\s*0\}?|\^\{?\+\}?|_\{?\+\}?)$", r"(0, \\infty)", s)
+    s = re.sub(r"^(?:\\text\{\s*)?(?:dne|does not exist|undefined|no limit)\s*\}?$", "DNE", s, flags=re.IGNORECASE)
+    s = _roman(s)
     s = re.sub(r"\{,\}(?=\d{3}(?!\d))", "", s)  # 12{,}345: a thousands separator
     s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)  # 3{,}5: a decimal comma
     s = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])", lambda m: m.group(0).replace(",", ""), s)  # 3,600; not 1,2
@@ -79,15 +90,33 @@ def clean(s: str) -> str:
     s = re.sub(r"^\\\{\s*[a-z]\s*(?:\\in\s*\\mathbb\{R\}\s*)?(?:\\mid|\||:)\s*(.+)\\\}$", r"\1", s)  # set-builder `\{x \mid -2 \le x < 5\}`
     s = re.sub(r"^[a-z]\s*\\notin\s*(.+)$", r"\\mathbb{R} \\setminus \1", s)  # x \notin (0, 4)
     s = re.sub(r"^0x([0-9a-fA-F]+)$", lambda m: m.group(1).upper() + "_16", s)
-    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(?:\\text\{\s*)?(thousand|million|billion|trillion)\}?", s)
-    if m:
-        s = str(Fraction(m.group(1)) * 10 ** {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}[m.group(2)])
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)(?:\s*(?:\\text\{\s*)?(thousand|million|billion|trillion)\}?|(k|\\text\{k\}))", s)
+    if m:  # `2.5k` (lower case, attached: `300 K` is kelvin)
+        s = str(Fraction(m.group(1)) * 10 ** {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}.get(m.group(2), 3))
     s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
     return s
 
 
 _VULGAR = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5), "⅗": (3, 5), "⅘": (4, 5),
            "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8), "⅞": (7, 8)}
+
+
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def _roman(s: str) -> str:
+    """A whole answer in Roman numerals of two or more letters (`\\text{MMXXIV}` -> 2024; a lone
+    letter stays a letter: a choice, a matrix, a variable)."""
+    m = re.fullmatch(r"(?:\\text\{\s*)?([MDCLXVI]{2,})\s*\}?", s)
+    if not m:
+        return s
+    digits = [_ROMAN[c] for c in m.group(1)]
+    value = sum(-d if i + 1 < len(digits) and d < digits[i + 1] else d for i, d in enumerate(digits))
+    canon = ""
+    left = value
+    for n, r in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        canon, left = canon + r * (left // n), left % n
+    return str(value) if canon == m.group(1) else s  # only well-formed numerals
 
 
 def _unicode_math(s: str) -> str:
@@ -147,6 +176,11 @@ def words_to_number(s: str) -> str:
     if t in ("a", "an"):
         return s
     t = re.sub(r"^an? (hundred|thousand|million|billion|trillion|dozen)\b", r"one \1", t)
+    if t in ("a gross", "one gross"):
+        return "144"
+    year = re.fullmatch(r"(ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty) (\w+(?: \w+)?)", t)
+    if year and _int_words(year.group(2)) is not None and 10 <= _int_words(year.group(2)) <= 99:  # "nineteen ninety nine"
+        return str(_int_words(year.group(1)) * 100 + _int_words(year.group(2)))
     neg = t.startswith(("minus ", "negative "))
     if neg:
         t = t.split(" ", 1)[1]
@@ -203,7 +237,8 @@ def special_number(s: str) -> Fraction | None:
     m = re.fullmatch(r"(-?\d*\.\d*?)(\d+?)\2+(?:\\ldots|\\dots|\.\.\.|…)", t)  # 0.7777..., 0.1666\ldots
     if m:
         t = f"{m.group(1)}\\overline{{{m.group(2)}}}"
-    t = re.sub(r"\\dot\{(\d)\}(\d*)\\dot\{(\d)\}", r"\\overline{\1\2\3}", t)  # 0.\dot{1}\dot{8}: dots over the repetend's ends
+    t = re.sub(r"\\dot\{(\d)\}(\d*)\\dot\{(\d)\}", r"\\overline{\1\2\3}", t)
+    t = re.sub(r"\\bar\{(\d+)\}|\\bar(\d)", lambda m: "\\overline{" + (m.group(1) or m.group(2)) + "}", t)  # 0.\dot{1}\dot{8}: dots over the repetend's ends
     m = _REPEAT.match(t)
     if m:
         sign, ip, fixed = m.group(1), m.group(2) or "0", m.group(3)
@@ -223,7 +258,7 @@ _UNIT_ALIASES = {
     "mg": "milligram", "lb": "pound", "oz": "ounce", "l": "liter", "litre": "liter", "ml": "milliliter", "millilitre": "milliliter",
     "deg": "degree", "°": "degree", "mph": "mile/hour", "kph": "kilometer/hour", "km/h": "kilometer/hour", "sq": "square",
     "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "", "euro": "", "eur": "", "pound sterling": "",
-    "n": "newton", "c": "coulomb", "k": "kelvin", "\\omega": "ohm", "j": "joule", "w": "watt", "v": "volt", "a": "ampere", "pa": "pascal", "hz": "hertz",
+    "n": "newton", "c": "coulomb", "k": "kelvin", "mole": "mol", "yen": "", "pound": "pound", "\\omega": "ohm", "j": "joule", "w": "watt", "v": "volt", "a": "ampere", "pa": "pascal", "hz": "hertz",
 }
 _UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:(?P<o>\\Omega)|\\(?:text|mathrm|mbox)\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
 _FUNCS = {"sin", "cos", "tan", "log", "ln", "sqrt", "pi", "infty", "frac", "or", "and", "i", "e", "cdot", "times", "exp"}
@@ -271,8 +306,8 @@ def strip_marks(s: str) -> tuple[str, bool | None]:
     """(value, percent): currency signs and words, `\\%`/`percent` removed; percent is True
     for a percentage, None for an amount of money, else False."""
     pct = bool(re.search(r"\\?%|\bpercent\b|\bper cent\b", s))
-    if re.search(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", s.strip()):
+    if re.search(r"^(?:US)?\$|^[€£¥]|\\euro|\\pounds|\\yen|\bdollars?\b|\bUSD\b", s.strip()):
         pct = None
     s = re.sub(r"\\?%|\bpercent\b|\bper cent\b", "", s)
-    s = re.sub(r"^(?:US)?\$|^€|^£|\\euro|\bdollars?\b|\bUSD\b", "", s.strip()).strip()
+    s = re.sub(r"^(?:US)?\$|^[€£¥]|\\euro|\\pounds|\\yen|\bdollars?\b|\bUSD\b", "", s.strip()).strip()
     return s, pct

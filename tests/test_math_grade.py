@@ -11,11 +11,12 @@ from tests.benchmarks.bench_math_grader import evaluate, load
 from tests.helpers import write_jsonl
 from tests.test_cli import datagen
 
-# Each split was written by someone who had not seen the grader; `test` to `test5` were each
+# Each split was written by someone who had not seen the grader; `test` to `test6` were each
 # measured once untouched (README: 0.966/0.971/0.853, 0.854/0.848/0.727, 0.912/0.912/0.909,
-# 0.883/0.883/0.853 and 0.894/0.899/0.882 for boxed/bare/unboxed responses) and the grader was
-# then mended on their errors, so these are development sets now: the floors keep what was reached.
-GOALS = {split: (0.97, 0.97, 0.93) for split in ("tune", "heldout", "test", "test2", "test3", "test4", "test5")}
+# 0.883/0.883/0.853, 0.894/0.899/0.882 and 0.812/0.812/0.882 for boxed/bare/unboxed responses)
+# and the grader was then mended on their errors, so these are development sets now: the floors
+# keep what was reached.
+GOALS = {split: (0.97, 0.97, 0.93) for split in ("tune", "heldout", "test", "test2", "test3", "test4", "test5", "test6")}
 
 
 @pytest.mark.parametrize("split", sorted(GOALS))
@@ -81,6 +82,17 @@ def test_beats_math_verify_alone_on_every_split():
     ("12345", "12{,}345", True),
     ("4500000", "4.500.000", True),
     ("(-\\infty, 0] \\cup [4, \\infty)", "x \\notin (0, 4)", True),
+    ("12", "2x = 12", False),  # an equation is not its right side
+    ("12", "f(3) = 12", True),
+    ("\\pounds 12.50", "\\$12.50", False),
+    ("300\\text{ K}", "300000", False),  # kelvin, not thousands
+    ("2500", "2.5k", True),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "[[1, 2], [3, 4]]", True),
+    ("\\begin{pmatrix} 4 & 0 \\\\ 0 & 4 \\end{pmatrix}", "4I_2", True),
+    ("\\{-1, 0, 1\\}", "\\{0, \\pm 1\\}", True),
+    ("\\{1, 2, 3\\}", "\\{1, 2, 2\\}", False),
+    ("2024", "\\text{MMXXIV}", True),
+    ("100000", "1,00,000", True),
 ])
 def test_conventions(gold, pred, same):
     assert grade(gold, pred) is same
@@ -103,6 +115,9 @@ def test_extraction_prefers_the_stated_answer():
     assert extract_answer("Остаётся только один.\n\nОтвет: вариант B.") == "B"
     assert extract_answer("so the number of possible answer sheets is\n\n$2^{10}$") == "2^{10}"
     assert extract_answer("So the distance is $\\sqrt{20}$, which is about $4.47$.") == "\\sqrt{20}"
+    assert extract_answer("The LCM of 12 and 18 is 36. Would you like me to find their GCD (which is 6)?") == "36"
+    assert extract_answer("The answer is 001.</s>") == "001"
+    assert extract_answer("So the wavelength is 5.0 × 10⁻⁷ m (500 nm, green light).") == "5.0 × 10^{-7}"
 
 
 def test_verify_audit_lists_every_disagreement(tmp_path):
