@@ -8,7 +8,7 @@ Two figures, both in US dollars:
   divides it by the version's kept rows;
 - **this run**: per model, the tokens of the requests this run actually sent (cache hits are
   free), with prompt tokens the API read from its own prompt cache at `cache_read_per_mtok`
-  and the batch discount where the model ran through a batch API.
+  (`batch=True` in `token_cost` applies the batch discount, for the batch-API path of #19, not yet built).
 
 A stage whose model has no price counts as unpriced (named in `unpriced`), never as free.
 What it does not do: price a stage's second model (an SvS `creator_model`) separately — its
@@ -37,10 +37,6 @@ def stage_model(spec, models: dict) -> str | None:
     return None
 
 
-def _uses_batch(spec) -> bool:
-    return bool(getattr(spec, "batch", False))
-
-
 def version_cost(models: dict, stage_specs: list, stages: list[dict], kept_rows: int, run_llm: dict | None) -> dict | None:
     """The manifest's `cost` block, or None when no model of the recipe has a price.
 
@@ -60,7 +56,7 @@ def version_cost(models: dict, stage_specs: list, stages: list[dict], kept_rows:
             unpriced.add(name)
             per_stage.append({"label": st["label"], "model": name, "usd": None})
             continue
-        usd = token_cost(price, tokens.get("prompt", 0), tokens.get("completion", 0), batch=_uses_batch(models[name]))
+        usd = token_cost(price, tokens.get("prompt", 0), tokens.get("completion", 0))
         total += usd
         per_stage.append({"label": st["label"], "model": name, "usd": round(usd, 6)})
     this_run = {}
@@ -69,7 +65,7 @@ def version_cost(models: dict, stage_specs: list, stages: list[dict], kept_rows:
         if spec is None or spec.price is None:
             continue
         this_run[name] = round(token_cost(spec.price, counters.get("prompt_tokens", 0), counters.get("completion_tokens", 0),
-                                          counters.get("cached_prompt_tokens", 0), batch=_uses_batch(spec)), 6)
+                                          counters.get("cached_prompt_tokens", 0)), 6)
     return {
         "currency": "USD",
         "total": round(total, 6),

@@ -65,7 +65,7 @@ def same_answers(a: list[str | None], b: list[str | None]) -> np.ndarray:
 def _verify(a: str, b: str) -> float:
     from math_verify import verify
 
-    from filters.math_grade import timeout
+    from filters.math_values import timeout
     from filters.verify import parse_gold
 
     try:

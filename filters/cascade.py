@@ -105,6 +105,15 @@ def cascade_neighbours(texts: list[str], rows: np.ndarray, questions: list[str],
     return sims, idx, stats
 
 
+def number_candidates(texts: list[str], questions: list[str], floor: float = 0.5) -> np.ndarray:
+    """Per text (number words already digits), the benchmark item sharing most of its
+    distinctive numbers (overlap >= `floor`), or -1: one more candidate for the cascade."""
+    from filters.ngrams import best_matches
+
+    item, score, _ = best_matches(texts, questions, 1, "numbers")
+    return np.where(score >= floor, item, -1)
+
+
 def worth_encoding(spec, numbers, examples, methods: set):
     """For decontamination's cascade: `worth(rows, static_sims, static_idx)`, the rows a method
     that needs the model's neighbours could flag, judged on the static candidates - one close

@@ -244,7 +244,7 @@ class Decontaminate:
         dtexts, dquestions = digits(texts), digits(questions)  # number words as digits, read once
         numbers = (token_lists(dtexts, "numbers"), token_lists(dquestions, "numbers"))
 
-        from filters.cascade import worth_encoding
+        from filters.cascade import number_candidates, worth_encoding
 
         examples = None
         if "examples" in methods or s.examples_veto:
@@ -283,10 +283,7 @@ class Decontaminate:
             fired["skeleton"] = (sk_score >= s.skeleton_threshold) & enough & ~differ(sk_item)
         sims = idx = None
         if methods & {"embedding", "answer", "numbers", "examples", "judge"}:
-            extra = None
-            if s.encode == "cascade":  # the item sharing most of a row's distinctive numbers is a candidate too
-                num_item, num_score, _ = best_matches(dtexts, dquestions, 1, "numbers")
-                extra = np.where(num_score >= 0.5, num_item, -1)
+            extra = number_candidates(dtexts, dquestions) if s.encode == "cascade" else None
             sims, idx = self.neighbours(texts, questions, foreign, worth_encoding(s, numbers, examples, methods), extra)
         if "embedding" in methods:
             item["embedding"], score["embedding"] = idx[:, 0], sims[:, 0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from filters.math_notation import _TEXT, last_boxed, words_to_number
+from filters.math_notation import _TEXT, last_boxed, superscripts, words_to_number
 
 _ANCHOR = re.compile(  # "answer" alone must be followed by is/:/= ("the number of answer sheets is" is no anchor)
     r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*(?::|es\b|é|est\b|ist\b|è)|答案?\s*[:：是])"
@@ -82,7 +82,7 @@ def extract_answer(text: str) -> str | None:
     clock = re.findall(r"\b\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\b\.?)?", sentence)
     if clock:
         return clock[-1]
-    sentence = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", sentence)
+    sentence = superscripts(sentence)
     sci = list(_SCI_TEXT.finditer(sentence))
     if sci and not re.search(r"\d", sentence[sci[-1].end():]):  # `5.0 × 10⁻⁷ m`: the number in scientific notation
         return sci[-1].group(0)
@@ -95,7 +95,6 @@ def extract_answer(text: str) -> str | None:
     return None
 
 
-_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SCI_TEXT = re.compile(r"-?\d+(?:\.\d+)?\s*(?:×|\\times|\\cdot|x|\*)\s*10\s*\^\s*\{?\s*[-+]?\d+\s*\}?")
 _NOT_PROSE = re.compile(r"\$[^$]*\$|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\\[a-zA-Z]+")  # math, environments, commands
 _ASIDE = re.compile(r"\s*(?:\*\*)?\(?(?:note|notice|as a check|check(?:ing)?|verification|verify|for comparison|by contrast|would you like|do you want|let me know|if you(?:'d| would) like)\b", re.IGNORECASE)

@@ -15,8 +15,10 @@ a careful competition grader does:
   relative difference at 60 digits, so `1/3` != `0.3333333` and `1/2004!` != `1/2006!` (a float
   tolerance equates them); expressions with variables go to math-verify's symbolic check.
 
-Spellings are read by filters/math_notation.py; `extract_answer` (filters/math_extract.py)
-finds the final answer of an unboxed response.
+Spellings are read by filters/math_notation.py, values compared by filters/math_values.py, kinds
+that never compare equal (money vs percent, two currencies, degrees vs radians, an equation vs a
+value) told by filters/math_kinds.py; `extract_answer` (filters/math_extract.py) finds the final
+answer of an unboxed response.
 
 What it does not do: decide whether a decimal approximation was acceptable for the problem
 (an approximation of an irrational answer is wrong here), or grade proofs.
@@ -26,10 +28,10 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
-from fractions import Fraction
 
-from filters.math_notation import _TEXT, clean, special_number, strip_marks, unit_of, words_to_number
+from filters.math_kinds import different_equations, different_kinds
+from filters.math_notation import _TEXT, _enclosed, clean, split_top, strip_marks, unit_of, words_to_number
+from filters.math_values import same_value, timeout, value
 
 GRADER_VERSION = "3"
 
@@ -37,38 +39,6 @@ GRADER_VERSION = "3"
 
 _CHOICE = re.compile(r"^[(\[]?([A-Ea-e])[)\]]?$")
 _CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:the\s+)?(?:option|choice|answer)(?:\s+is)?\s*:?\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
-
-
-def split_top(s: str, seps=(",",)) -> list[str]:
-    """Split at separators outside brackets."""
-    out, depth, cur, i = [], 0, "", 0
-    while i < len(s):
-        c = s[i]
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        if depth == 0 and any(s.startswith(sep, i) for sep in seps):
-            sep = next(sep for sep in seps if s.startswith(sep, i))
-            out.append(cur)
-            cur, i = "", i + len(sep)
-            continue
-        cur += c
-        i += 1
-    out.append(cur)
-    return [p.strip() for p in out]
-
-
-def _enclosed(s: str, left: str, right: str) -> bool:
-    """`s` is one bracketed group: `(a, b)` but not `(a)+(b)`."""
-    if not (s.startswith(left) and s.endswith(right)):
-        return False
-    depth = 0
-    for i, c in enumerate(s):
-        depth += 1 if c in "([{" else -1 if c in ")]}" else 0
-        if depth == 0 and i < len(s) - 1:
-            return False
-    return True
 
 
 _LHS = re.compile(r"^(?:\\(?:text|mathrm)\{[a-zA-Z ]+\}|[a-zA-Z](?:_\{?\w+\}?)?(?:\^\{?-1\}?)?(?:\(\s*(?:[a-zA-Z]|-?\d+(?:\.\d+)?)\s*\))?|[A-Z]\^\{?(?:-?\d|T)\}?(?:\([a-zA-Z]\))?|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])+\s*\))\s*=\s*(?!.*=)")
@@ -182,8 +152,9 @@ def _as_set(s: str):
     if s.count("\\setminus") == 1:  # `\mathbb{R} \setminus \{1\}`
         whole, removed = (x.strip() for x in s.split("\\setminus"))
         base, points = _as_set(whole), re.fullmatch(r"\\\{(.+)\\\}", removed)
-        cut = sympy.FiniteSet(*[value(v) for v in split_top(points.group(1))]) if points else _as_set(removed)
-        if base is None or cut is None or (points and None in cut):
+        values = [value(v) for v in split_top(points.group(1))] if points else []
+        cut = (None if None in values else sympy.FiniteSet(*values)) if points else _as_set(removed)
+        if base is None or cut is None:
             return None
         return sympy.Complement(base, cut)
     pieces = split_top(s, ("\\cup", " U "))
@@ -238,102 +209,6 @@ def _relation(p: str):
     if any(isinstance(r, sympy.logic.boolalg.BooleanAtom) for r in rels):
         return None
     return sympy.Intersection(*(r.as_set() for r in rels))
-
-
-# -- values -------------------------------------------------------------------------------------
-
-
-def timeout() -> int | None:
-    """math-verify's timeouts use signal.alarm, which works only in the main thread."""
-    return 5 if threading.current_thread() is threading.main_thread() else None
-
-
-@functools.lru_cache(maxsize=8192)
-def value(text: str):
-    """A scalar answer as an exact sympy expression (decimals as rationals), or None."""
-    import sympy
-    from math_verify import parse
-
-    text = text.strip()
-    special = special_number(text)
-    if special is not None:
-        return sympy.Rational(special.numerator, special.denominator)
-    m = re.fullmatch(r"(-?\d+)(?:\s*(\\frac\{\d+\}\{\d+\})|\s+(\d+/\d+))", text)  # a mixed number, 2\frac{1}{2}, 2 1/2 (not 11/4)
-    if m:
-        whole = int(m.group(1))
-        fr = Fraction(re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"\1/\2", m.group(2) or m.group(3)))
-        return sympy.Rational(whole) + (sympy.Rational(fr.numerator, fr.denominator) * (-1 if whole < 0 or m.group(1).startswith("-") else 1))
-    power = re.fullmatch(r"(\\begin\{pmatrix\}.*\\end\{pmatrix\})\s*\^\s*\{?\s*(-?\d+)\s*\}?", text, re.DOTALL)
-    if power:  # an unevaluated power or inverse, `\\begin{pmatrix}...\\end{pmatrix}^{-1}`
-        m, k = value(power.group(1)), int(power.group(2))
-        if not (isinstance(m, sympy.MatrixBase) and m.is_square) or (k < 0 and m.det() == 0):
-            return None
-        return m.inv() ** (-k) if k < 0 else m**k
-    matrix = _matrix_notation(text)
-    if matrix is not None:
-        return matrix
-    found = [x for x in parse(f"\\boxed{{{text}}}", parsing_timeout=timeout()) if not isinstance(x, str)]
-    if not found:
-        return None
-    expr = found[0]
-    if isinstance(expr, sympy.matrices.MatrixExpr):
-        expr = expr.as_explicit()
-    try:
-        if isinstance(expr, sympy.Basic):
-            expr = expr.replace(lambda e: isinstance(e, sympy.Float), lambda f: sympy.Rational(str(f)))
-    except Exception:  # noqa: BLE001 - keep the parsed form
-        pass
-    return expr
-
-
-def _matrix_notation(text: str):
-    """`I_3`, `4I_2`, `\\operatorname{diag}(2, 3)`, `[[1, 2], [3, 4]]` as sympy matrices (None otherwise)."""
-    import sympy
-
-    eye = re.fullmatch(r"(-?\d*)\s*I_\{?(\d)\}?", text)
-    if eye:
-        return sympy.eye(int(eye.group(2))) * int(eye.group(1) if eye.group(1) not in ("", "-") else eye.group(1) + "1")
-    diag = re.fullmatch(r"(?:\\operatorname\{diag\}|\\mathrm\{diag\}|\\text\{diag\}|diag)\s*\((.+)\)", text)
-    if diag:
-        entries = [value(x) for x in split_top(diag.group(1))]
-        return None if any(e is None for e in entries) else sympy.diag(*entries)
-    nested = re.fullmatch(r"\[\s*(\[.*\])\s*\]", text)
-    if nested:
-        rows = [[value(x) for x in split_top(r.strip()[1:-1])] for r in split_top(nested.group(1))]
-        if rows and all(r for r in rows) and len({len(r) for r in rows}) == 1 and not any(x is None for r in rows for x in r):
-            return sympy.Matrix(rows)
-    return None
-
-
-def same_value(a, b) -> bool:
-    import sympy
-    from math_verify import verify
-
-    if a is None or b is None:
-        return False
-    if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
-        if not (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)) or a.shape != b.shape:
-            return False
-        return all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
-        names = [{x.name for x in e.free_symbols} for e in (a, b)]
-        if all(n <= {"i"} or n == {"j"} for n in names) and any(names) and not (a.is_Symbol and b.is_Symbol):  # the imaginary unit, written `i` (or `j`, as engineers do)
-            unit = {x: sympy.I for x in a.free_symbols | b.free_symbols}
-            a, b = a.subs(unit), b.subs(unit)
-    try:
-        if isinstance(a, sympy.Basic) and isinstance(b, sympy.Basic) and not a.free_symbols and not b.free_symbols:
-            d = (a - b).doit() if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr) else None
-            if d is not None and d.is_Number:
-                return bool(d == 0)
-            if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
-                da, db = sympy.N(a, 60), sympy.N(b, 60)
-                scale = max(abs(da), abs(db))
-                if scale == 0:
-                    return True
-                return bool(abs(sympy.N(a - b, 60)) <= scale * sympy.Rational(1, 10**40))
-    except Exception:  # noqa: BLE001 - fall through to math-verify
-        pass
-    return bool(verify(a, b, timeout_seconds=timeout()))
 
 
 def same_scalar(g, p) -> bool:
@@ -468,49 +343,14 @@ def _same_solved(a, b) -> bool:
     return all(lone) and gives(b, a[0], a[1]) and gives(a, b[0], b[1])
 
 
-def _money(raw: str) -> bool:
-    return bool(re.search(r"\\\$|^\s*\$\s*\d|[€£]|\bdollars?\b|\\euro", raw))
-
-
-_CURRENCIES = {"$": r"\\\$|^\s*\$\s*\d|\bdollars?\b|\busd\b", "€": r"€|\\euro|\beuros?\b|\beur\b",
-               "£": r"£|\\pounds|\bpounds? sterling\b|\bgbp\b", "¥": r"¥|\\yen|\byen\b|\bjpy\b"}
-
-
-def _currency(raw: str) -> str | None:
-    found = [c for c, pattern in _CURRENCIES.items() if re.search(pattern, raw, re.IGNORECASE)]
-    return found[0] if len(found) == 1 else None
-
-
-def _angle(raw: str) -> str | None:
-    if re.search(r"\d\s*(?:\^\s*\{?\\circ\}?|°|\\text\{\s*deg|\s*deg(?:rees?)?\b)", raw):
-        return "degree"
-    if re.search(r"\d\s*(?:\\text\{\s*)?rad(?:ians?)?\b", raw):
-        return "radian"
-    return None
-
-
-def _percent(raw: str) -> bool:
-    return bool(re.search(r"%|\bper ?cent\b", raw))
-
-
 def grade(gold: str, pred: str) -> bool:
     """Whether the final answer `pred` equals the reference `gold`."""
-    if _money(gold) and _percent(pred) or _money(pred) and _percent(gold):  # \$25 is not 25\%
-        return False
-    if None not in (cg := _currency(gold), cp := _currency(pred)) and cg != cp:  # €24 is not \$24
-        return False
-    if {_angle(gold), _angle(pred)} == {"degree", "radian"}:  # 60° is not 60 rad
+    if different_kinds(gold, pred):
         return False
     g, p = clean(gold), clean(pred)
     if g == p and g:
         return True
-    eq = [bool(re.fullmatch(r"[^=,;]*\d[^=,;]*[a-zA-Z][^=,;()]*=[^=,;]+|[^=,;()]*[a-zA-Z][^=,;()]*\d[^=,;()]*=[^=,;]+", x))
-          and not re.search(r"\bor\b|\band\b", x) for x in (re.sub(r"\\[a-zA-Z]+|_\{?\w+\}?", "", y) for y in (g, p))]  # `2x = 12`
-    if eq[0] != eq[1] and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", g if not eq[0] else p)):
-        return False  # `12` is not the equation `2x = 12` (but `f(3) = 12` and `x = 4 or x = -1` are values)
-    lg, lp = (re.match(r"^([a-zA-Z])\s*=(?!.*=)", x) for x in (g, p))
-    constant = not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", g[lg.end():] + p[lp.end():])) if lg and lp else False
-    if constant and lg.group(1) != lp.group(1) and "," not in g + p:  # `y = 3` is not `x = 3` (but `y = 2^x` is `x = \log_2 y`)
+    if different_equations(g, p):
         return False
     try:
         if g.count("=") == 1 and p.count("=") == 1 and same_equation(g, p):

@@ -123,8 +123,12 @@ def _unicode_math(s: str) -> str:
     """Unicode glyphs as LaTeX: `4½` -> `4\\frac{1}{2}` (a mixed number), `√8` -> `\\sqrt{8}`, `×` -> `\\times`."""
     s = re.sub("[" + "".join(_VULGAR) + "]", lambda m: "\\frac{%d}{%d}" % _VULGAR[m.group(0)], s)
     s = re.sub(r"√\s*(\d+(?:\.\d+)?|[a-zA-Z]|\([^()]*\)|\{[^{}]*\})", lambda m: "\\sqrt{" + m.group(1).strip("(){}") + "}", s)
-    s = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", s)
-    return s.replace("×", "\\times ").replace("·", "\\cdot ")
+    return superscripts(s).replace("×", "\\times ").replace("·", "\\cdot ")
+
+
+def superscripts(s: str) -> str:
+    """Unicode superscripts as a LaTeX exponent: `10⁻⁷` -> `10^{-7}`."""
+    return re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT) + "}", s)
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
@@ -157,6 +161,42 @@ def _degrees(s: str) -> str:
     `\\cos 45^\\circ` -> `\\cos(\\frac{45\\pi}{180})` (a trig function reads radians)."""
     s = _DMS.sub(lambda m: f"\\frac{{{Fraction(m.group(1)) * 60 + Fraction(m.group(2))}}}{{60}}°", s)
     return _TRIG_DEG.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)
+
+
+# -- structure -------------------------------------------------------------------------------
+
+
+def split_top(s: str, seps=(",",)) -> list[str]:
+    """Split at separators outside brackets."""
+    out, depth, cur, i = [], 0, "", 0
+    while i < len(s):
+        c = s[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        if depth == 0 and any(s.startswith(sep, i) for sep in seps):
+            sep = next(sep for sep in seps if s.startswith(sep, i))
+            out.append(cur)
+            cur, i = "", i + len(sep)
+            continue
+        cur += c
+        i += 1
+    out.append(cur)
+    return [p.strip() for p in out]
+
+
+def _enclosed(s: str, left: str, right: str) -> bool:
+    """`s` is one bracketed group: `(a, b)` but not `(a)+(b)`."""
+    if not (s.startswith(left) and s.endswith(right)):
+        return False
+    depth = 0
+    for i, c in enumerate(s):
+        depth += 1 if c in "([{" else -1 if c in ")]}" else 0
+        if depth == 0 and i < len(s) - 1:
+            return False
+    return True
+
 
 
 # -- numbers written as words or in special notation ---------------------------------------

@@ -95,8 +95,9 @@ def token_hashes(texts, kind: str = "words") -> tuple[np.ndarray, np.ndarray]:
 def gram_table(texts, n: int, kind: str = "words", distinct: bool = True):
     """(owner, gram) numpy arrays: the n-gram hashes of every text (distinct per text unless
     `distinct=False`), `owner` the text's index. Texts with no tokens have no grams.
-    Large inputs are cut into a few chunks done on threads (polars' regex work and numpy's
-    array passes release the GIL; polars runs one string column on one thread): ~2x on 2 cores."""
+    Large inputs are cut into a few chunks done on threads (polars' string work and numpy's
+    array passes release the GIL; polars runs one string column on one thread): measured
+    0.62 -> 0.45-0.55 s for 100k rows on 2 cores."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 

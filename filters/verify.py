@@ -32,7 +32,7 @@ def completion_text(c) -> str:
 
 
 def _timeouts() -> dict:
-    from filters.math_grade import timeout
+    from filters.math_values import timeout
 
     return {"parsing_timeout": timeout()}
 
@@ -141,7 +141,7 @@ def math_verify_only(prompts, completions, answer=None, **_) -> list[float | Non
     `datagen verify --audit math_verify`, to see where it and `math_answer` part ways."""
     from math_verify import verify
 
-    from filters.math_grade import timeout
+    from filters.math_values import timeout
 
     out: list[float | None] = []
     for comp, gold in zip(completions, answer if answer is not None else [None] * len(completions), strict=True):

@@ -127,15 +127,7 @@ class PromptEvolver:
             for r, cs in zip(rows, draw(llm, convs, sampling, spec.k, vs=spec.verbalized), strict=True):
                 answer = r["answer"] if op == "paraphrase" else None  # only a paraphrase keeps the answer
                 for c in cs:
-                    fields, cand_answer = None, answer
-                    if self.structured and c.ok:
-                        fields, c.error = self.structured.parse(c.text)
-                        if fields is None and c.completion.finish_reason == "length":
-                            c.error = "schema_invalid: cut off at max_tokens (raise sampling.max_tokens, or a maxLength in the schema)"
-                        if fields is not None:
-                            c.text = str(fields.get(spec.output_schema.question_field) or "")
-                            if spec.output_schema.answer_field and fields.get(spec.output_schema.answer_field) is not None:
-                                cand_answer = str(fields[spec.output_schema.answer_field])
+                    fields, cand_answer = self.structured.take(c, answer) if self.structured else (None, answer)
                     row = common.problem_row(r, f"{spec.label}:{op}", c.key, c, cand_answer, spec.solve_template, spec.system_prompt,
                                              f"{self.field}.solve_template", model, sampling)
                     if self.structured:

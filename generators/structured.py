@@ -50,6 +50,21 @@ class StructuredOutput:
         return {"schema": self.schema, "constrained": self.constrained, "question_field": self.spec.question_field,
                 "answer_field": self.spec.answer_field}
 
+    def take(self, cand, answer: str | None) -> tuple[dict | None, str | None]:
+        """A drawn candidate (generators.candidates.Candidate) read as a record: (fields, answer);
+        its text becomes the record's question field, or its error `schema_invalid: ...`. The
+        answer is the record's answer field where it has one, else `answer`."""
+        if not cand.ok:
+            return None, answer
+        fields, cand.error = self.parse(cand.text)
+        if fields is None:
+            if cand.completion.finish_reason == "length":
+                cand.error = "schema_invalid: cut off at max_tokens (raise sampling.max_tokens, or a maxLength in the schema)"
+            return None, answer
+        cand.text = str(fields.get(self.spec.question_field) or "")
+        field = self.spec.answer_field
+        return fields, str(fields[field]) if field and fields.get(field) is not None else answer
+
     def parse(self, text: str) -> tuple[dict | None, str | None]:
         raw = text.strip() if self.constrained else _object_in(text)
         if raw is None:

@@ -30,11 +30,12 @@ def gather(path: Path, manifest: dict | None = None, *, embed: str = "auto") -> 
 
     path = Path(path)
     m = manifest if manifest is not None else json.loads((path / "manifest.json").read_text())
-    rows = load_rows(path)
-    every = sampled_every(path)
+    total = count_rows(path)
+    every = sampled_every(total)
+    rows = load_rows(path, every)
     return {
         "ref": m.get("ref"),
-        "rows_read": {"rows": rows.height, "of": count_rows(path), "every": every},
+        "rows_read": {"rows": rows.height, "of": total, "every": every},
         "funnel": funnel(m),
         "composition": composition(m),
         "distributions": distributions(rows, m),

@@ -53,20 +53,19 @@ def read_split(path: Path, split: str, every: int = 1):
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
-def load_rows(path: Path, max_rows: int | None = None):
+def load_rows(path: Path, every: int | None = None):
     """Both splits of the version at `path`, normalised (see the module docstring): all rows,
-    or for a larger version every k-th row (k = ceil(rows / max_rows)); `sampled_every(path)`
-    says which."""
+    or for a larger version every k-th row (`every`; default from `sampled_every`)."""
     import polars as pl
 
-    every = sampled_every(path, max_rows)
+    every = every if every is not None else sampled_every(count_rows(path))
     parts = [normalise(read_split(path, s, every), s) for s in SPLIT_DIRS]
     return pl.concat(parts, how="vertical")
 
 
-def sampled_every(path: Path, max_rows: int | None = None) -> int:
-    """1 when the report reads every row of the version, else k (it reads every k-th)."""
-    total, max_rows = count_rows(path), max_rows or MAX_ROWS
+def sampled_every(total: int, max_rows: int | None = None) -> int:
+    """1 when a version of `total` rows is read whole, else k (every k-th row is read)."""
+    max_rows = max_rows or MAX_ROWS
     return -(-total // max_rows) if total > max_rows else 1
 
 
