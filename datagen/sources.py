@@ -83,10 +83,15 @@ def _read_hub(spec, field: str = "source"):
     import datasets
     import polars as pl
 
+    from datagen.hub import hub_access
+
+    access, down = hub_access(spec.id)
     try:
-        ds = datasets.load_dataset(spec.id, spec.config, split=spec.split, revision=spec.revision)
+        with access:  # the Hub unreachable: the datasets cache only, without the libraries' retries
+            ds = datasets.load_dataset(spec.id, spec.config, split=spec.split, revision=spec.revision)
     except Exception as e:  # noqa: BLE001 - offline, missing, gated: all bad input for the recipe
-        raise UserError(f"{field}.id: cannot load Hub dataset {spec.id!r} (config={spec.config}, split={spec.split}, revision={spec.revision}): {e}") from None
+        why = f"the Hub is unreachable ({down}) and the datasets cache has no copy" if down else str(e)
+        raise UserError(f"{field}.id: cannot load Hub dataset {spec.id!r} (config={spec.config}, split={spec.split}, revision={spec.revision}): {why}") from None
     return pl.from_arrow(ds.data.table)
 
 

@@ -156,13 +156,22 @@ def load_hub(name: str, spec: HubBenchmark, field: str = "benchmarks") -> Benchm
 
     if _UNREACHABLE and not Path(spec.repo).is_dir():
         raise UserError(f"{field}: cannot load {name!r}: the Hub was unreachable earlier in this run ({_UNREACHABLE[0][:120]}). Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) or pass its path.")
-    try:
-        if spec.data_files:
-            repo = spec.repo if Path(spec.repo).is_dir() else f"hf://datasets/{spec.repo}"
-            ds = datasets.load_dataset("json", data_files={spec.split: f"{repo}/{spec.data_files}"}, split=spec.split)
-        else:
-            ds = datasets.load_dataset(spec.repo, spec.config, split=spec.split)
+    from datagen.hub import hub_access
+
+    access, down = hub_access(spec.repo)
+    try:  # the Hub unreachable: only what the datasets cache holds, without the libraries' retries
+        with access:
+            if spec.data_files:
+                repo = spec.repo if Path(spec.repo).is_dir() else f"hf://datasets/{spec.repo}"
+                ds = datasets.load_dataset("json", data_files={spec.split: f"{repo}/{spec.data_files}"}, split=spec.split)
+            else:
+                ds = datasets.load_dataset(spec.repo, spec.config, split=spec.split)
     except Exception as e:  # noqa: BLE001 - offline, gated, renamed: all end here
+        if down:
+            _UNREACHABLE.append(f"the Hub is unreachable: {down}")
+            raise UserError(f"{field}: cannot load {name!r}: the Hub is unreachable ({down}) and the datasets cache has no copy. "
+                            f"Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) "
+                            "or pass its path.") from None
         if "ConnectionError" in type(e).__name__ or "Offline" in str(e) or "reach" in str(e):
             _UNREACHABLE.append(f"{type(e).__name__}: {str(e)[:200]}")
         raise UserError(

@@ -77,10 +77,35 @@ def check_model_ref(ref: str, backend: str, field: str = "model", revision: str 
     except HFValidationError:
         raise UserError(f"{where}: neither an existing local path nor a valid Hugging Face id (ORG/NAME: letters, digits, "
                         "'-', '_', '.'); fix the name or give an existing model directory") from None
-    if hub_offline() and not any(in_hub_cache(r, revision, cache_dir) for r in (ref, *aliases)):
-        raise DatagenError(f"{where}: no local directory of that name, and the Hub is offline (HF_HUB_OFFLINE=1) with no copy "
-                           f"of the model in the Hugging Face cache; download it first (`hf download {ref}`) where the Hub is "
-                           "reachable, unset HF_HUB_OFFLINE, or give a local model directory")
+    if hub_offline():
+        if not any(in_hub_cache(r, revision, cache_dir) for r in (ref, *aliases)):
+            raise DatagenError(f"{where}: no local directory of that name, and the Hub is offline (HF_HUB_OFFLINE=1) with no copy "
+                               f"of the model in the Hugging Face cache; download it first (`hf download {ref}`) where the Hub is "
+                               "reachable, unset HF_HUB_OFFLINE, or give a local model directory")
+        return
+    from datagen.hub import unreachable_reason
+
+    down = unreachable_reason()
+    if down is None:
+        return
+    if not any(in_hub_cache(r, revision, cache_dir) for r in (ref, *aliases)):
+        raise DatagenError(f"{where}: the Hugging Face Hub is unreachable ({down}) and the model is not in its cache; "
+                           f"download it first (`hf download {ref}`) where the Hub is reachable, or give a local model directory")
+    _go_offline(down)
+
+
+def _go_offline(why: str) -> None:
+    """The Hub is unreachable but the cache has the model: load it from there at once (the
+    libraries would otherwise retry the Hub for ~20 s per file first). Set in the environment
+    too, for engine processes started later."""
+    import logging
+
+    from huggingface_hub import constants
+
+    if not constants.HF_HUB_OFFLINE:
+        logging.getLogger("datagen").warning("the Hugging Face Hub is unreachable (%s): models load from its cache (HF_HUB_OFFLINE=1)", why)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants.HF_HUB_OFFLINE = True
 
 
 def _chain(exc: BaseException):
