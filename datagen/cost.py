@@ -8,7 +8,11 @@ Two figures, both in US dollars:
   divides it by the version's kept rows;
 - **this run**: per model, the tokens of the requests this run actually sent (cache hits are
   free), with prompt tokens the API read from its own prompt cache at `cache_read_per_mtok`
-  (`batch=True` in `token_cost` applies the batch discount, for the batch-API path of #19, not yet built).
+  (`batch=True` in `token_cost` applies the batch discount).
+
+A model with `batch: true` (the OpenAI Batch API, datagen/llm/openai_batch.py) is priced with
+its `batch_discount` off in both figures, including the few lines a batch failed that were
+retried as normal requests (billed at full price: `this_run` is then a slight underestimate).
 
 A stage whose model has no price counts as unpriced (named in `unpriced`), never as free.
 What it does not do: price a stage's second model (an SvS `creator_model`) separately — its
@@ -56,7 +60,7 @@ def version_cost(models: dict, stage_specs: list, stages: list[dict], kept_rows:
             unpriced.add(name)
             per_stage.append({"label": st["label"], "model": name, "usd": None})
             continue
-        usd = token_cost(price, tokens.get("prompt", 0), tokens.get("completion", 0))
+        usd = token_cost(price, tokens.get("prompt", 0), tokens.get("completion", 0), batch=getattr(models[name], "batch", False))
         total += usd
         per_stage.append({"label": st["label"], "model": name, "usd": round(usd, 6)})
     this_run = {}
@@ -65,7 +69,7 @@ def version_cost(models: dict, stage_specs: list, stages: list[dict], kept_rows:
         if spec is None or spec.price is None:
             continue
         this_run[name] = round(token_cost(spec.price, counters.get("prompt_tokens", 0), counters.get("completion_tokens", 0),
-                                          counters.get("cached_prompt_tokens", 0)), 6)
+                                          counters.get("cached_prompt_tokens", 0), batch=getattr(spec, "batch", False)), 6)
     return {
         "currency": "USD",
         "total": round(total, 6),

@@ -81,7 +81,7 @@ def estimate(recipe, seed_rows: int, mean_question_chars: float) -> dict:
             prompt = round(n_calls * prompt_per_call)
             completion = round(sum(c * m for c, m, _ in calls) * rows)
             price = recipe.models[name].price
-            usd = token_cost(price, prompt, completion) if price else None
+            usd = token_cost(price, prompt, completion, batch=recipe.models[name].batch) if price else None
             if price is None:
                 unpriced.add(name)
             else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Price(BaseModel):
@@ -48,3 +48,16 @@ class ModelSpec(BaseModel):
     backoff_base_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
     price: Price | None = Field(None, description="what the model bills per million tokens; the manifest, card and report then show cost")
+    # openai batch API (never part of a cache key or stage key: the same requests, sent another way)
+    batch: bool = Field(False, description="send requests through the OpenAI Batch API (openai backend only)")
+    batch_poll_s: float = Field(30.0, gt=0, description="seconds between batch status polls")
+    batch_max_requests: int = Field(50_000, ge=1, description="requests per batch (the API's limit)")
+    batch_max_bytes: int = Field(200_000_000, ge=1, description="bytes of JSONL per batch input file (the API's limit)")
+    batch_completion_window: str = Field("24h", description="the batch's completion_window")
+
+    @field_validator("batch")
+    @classmethod
+    def _batch_needs_openai(cls, v: bool, info):
+        if v and info.data.get("backend") != "openai":
+            raise ValueError(f"batch: true needs backend: openai (this model's backend is {info.data.get('backend')!r})")
+        return v

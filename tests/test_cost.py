@@ -72,6 +72,8 @@ def test_dry_run_estimate_is_the_bound_each_stage_allows(tmp_path):
     assert est["upper_bound"] == pytest.approx(((rej["prompt_tokens"] + rew["prompt_tokens"]) * 2 + 8000 * 8) / 1e6, abs=1e-3)
     dart = recipe(tmp_path, [{"type": "rejection", "k": 2, "budget": "dart_uniform", "max_trials": 16}])
     assert estimate(dart, 10, 40)["stages"][0]["calls"] == 160
+    batch = r.model_copy(update={"models": {k: m.model_copy(update={"batch": True}) for k, m in r.models.items()}})
+    assert estimate(batch, 10, 40)["upper_bound"] == pytest.approx(est["upper_bound"] * 0.5, rel=1e-3)  # the batch discount
 
 
 def test_openai_usage_with_prompt_cache_details():

@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # the bottom of datagen/: what filters and generators may use
-BOTTOM = {"errors", "hashing", "verdict", "llm", "embeddings", "static_embeddings", "onnx_encoder", "stage", "stage_io", "paths", "progress", "file_io"}
+BOTTOM = {"errors", "hashing", "verdict", "llm", "embeddings", "static_embeddings", "onnx_encoder", "stage", "stage_io", "paths", "progress", "file_io", "hub"}
 
 
 def layer(module: str) -> str | None:

@@ -19,6 +19,9 @@ bearer token and nowhere else: not in the identity, not in logs, not in failure 
 The server's address is not part of the identity either: the same model served elsewhere
 shares cache entries.
 
+With `batch: true` the requests go through the OpenAI Batch API instead (half price on the
+hosted API, results within a day; resumable): see datagen/llm/openai_batch.py.
+
 What it does not do: streaming, tool calls, or `n > 1` per request (each sample is its
 own request with its own seed, which is what makes samples cacheable one by one).
 """
@@ -57,8 +60,17 @@ class OpenAIBackend:
         self.retries = 0  # retries done so far (for tests and benchmarks)
         self.json_mode = "json_schema"  # `response_format` for a json_schema; "json_object" once a server refused json_schema
 
-    # -- sync entry point -------------------------------------------------------------
+    # -- sync entry points ------------------------------------------------------------
     def run(self, requests: Sequence[Request], sampling: Sampling, on_done: OnDone) -> None:
+        if self.spec.batch:  # through the Batch API; what it cannot batch comes back to run_direct
+            from datagen.llm.openai_batch import BatchRunner
+
+            BatchRunner(self).run(requests, sampling, on_done)
+            return
+        self.run_direct(requests, sampling, on_done)
+
+    def run_direct(self, requests: Sequence[Request], sampling: Sampling, on_done: OnDone) -> None:
+        """One chat-completions request per Request (never through the Batch API)."""
         work = self._run_all(requests, sampling, on_done)
         try:
             asyncio.get_running_loop()
