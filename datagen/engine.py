@@ -15,7 +15,7 @@ from pathlib import Path
 
 from datagen import stage_io
 from datagen.errors import DatagenError, UserError
-from datagen.hashing import digest, table_fingerprint
+from datagen.hashing import digest
 from datagen.stage import PartitionedStage, StageContext  # the contract's; StageContext re-exported for callers
 from datagen.store import Store, VersionRef
 
@@ -84,14 +84,13 @@ class Announced:
 
 
 def _seeds(recipe, store: Store, limit: int | None):
-    """The source table (its first `limit` rows when given) and the key it starts the chain with."""
-    from datagen.sources import load_source
+    """The source (datagen/source_shards.py: its first `limit` rows when given; file sources
+    are streamed, never held whole) and the key it starts the chain with."""
+    from datagen.source_shards import open_source
 
-    seeds = load_source(recipe.source, store.root)
-    if limit is not None:
-        seeds.table = seeds.table.slice(0, limit)
-    upstream = digest({"engine": ENGINE_VERSION, "source": table_fingerprint(seeds.table), "shards": recipe.output.shards})
-    return seeds, upstream
+    source = open_source(recipe.source, store.root, limit)
+    upstream = digest({"engine": ENGINE_VERSION, "source": source.fingerprint, "shards": recipe.output.shards})
+    return source, upstream
 
 
 def _stages(recipe, pool, upstream: str, run_dir: Path):
@@ -126,14 +125,14 @@ def plan_recipe(recipe, store: Store, name: str | None = None, limit: int | None
                            "shards": n_shards, "reused": done})
     finally:
         pool.close()
-    plan = {"name": name, "source_rows": seeds.table.num_rows, "shards": n_shards, "models": sorted(recipe.models), "stages": stages}
+    plan = {"name": name, "source_rows": seeds.rows, "shards": n_shards, "models": sorted(recipe.models), "stages": stages}
     if any(m.price for m in recipe.models.values()):
         import pyarrow.compute as pc
 
         from datagen.cost_estimate import estimate
 
-        chars = pc.mean(pc.utf8_length(seeds.table.column("question"))).as_py() or 0.0
-        plan["cost"] = estimate(recipe, seeds.table.num_rows, chars)
+        chars = sum(pc.sum(pc.utf8_length(b.column("question"))).as_py() or 0 for b in seeds.batches())
+        plan["cost"] = estimate(recipe, seeds.rows, chars / max(seeds.rows, 1))
     return plan
 
 
@@ -141,6 +140,7 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None, lim
     from datagen.llm_pool import LLMPool
     from datagen.progress import StageProgress
     from datagen.publish import write_version
+    from datagen.source_shards import write_source_shards
 
     t0 = time.time()
     name = name or recipe.output.name
@@ -148,7 +148,7 @@ def run_recipe(recipe, store: Store, name: str | None = None, progress=None, lim
     n_shards = recipe.output.shards
     run_dir = store.root / ".runs" / name
     src_dir = run_dir / f"00-source-{upstream}"
-    _write_source_shards(seeds.table, src_dir, n_shards)
+    write_source_shards(seeds, src_dir, n_shards)
 
     records: list[StageRecord] = []
     in_dir = src_dir
@@ -194,15 +194,6 @@ def _first_llm_error(rec: StageRecord) -> str:
         if df.height:
             return df.item(0, 0)
     return "unknown"
-
-
-def _write_source_shards(table, src_dir: Path, n: int) -> None:
-    if (src_dir / "done.json").is_file():
-        return
-    src_dir.mkdir(parents=True, exist_ok=True)
-    for j, part in enumerate(split_table(table, n)):
-        stage_io.write_parquet(part, stage_io.shard_paths(src_dir, j)[0])
-    stage_io.write_json(src_dir / "done.json", {"rows": table.num_rows, "shards": n})
 
 
 def split_table(table, n: int) -> list:

@@ -78,6 +78,7 @@ class RayExecutor:
             ray.init(address=spec.address, include_dashboard=False, log_to_driver=False, configure_logging=False)
             self._started = True
         self._actors: list = []
+        self._replicas()  # started now: each replica imports its engines' libraries while the driver prepares the stages
 
     def _replicas(self):
         if not self._actors:
@@ -149,6 +150,7 @@ class _Replica:
         # its own request-cache file beside the shared one, merged by the driver at the end
         self.pool = LLMPool(self.recipe.models, Path(cache_path), replica=f"{index}-{uuid.uuid4().hex[:8]}")
         self.stages: dict[int, object] = {}
+        _import_backends(self.recipe.models)
 
     def run(self, index: int, rec_dir: str, in_dir: str, j: int, label: str) -> dict:
         from datagen.engine import StageContext, make_stage
@@ -165,6 +167,16 @@ class _Replica:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _import_backends(models: dict) -> None:
+    """Import the backend modules (vllm, torch: ~10 s on a small CPU) the recipe's models need,
+    while the actor is being created rather than inside its first shard."""
+    import importlib
+
+    libraries = {"vllm": ("vllm",), "transformers": ("torch", "transformers"), "openai": ("httpx",)}
+    for module in sorted({lib for m in models.values() for lib in libraries.get(m.backend, ())}):
+        importlib.import_module(module)
 
 
 def _bind_cpu_threads(index: int, num_cpus: float) -> None:

@@ -155,9 +155,9 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
     data.mkdir()
     rej.mkdir()
     last = records[-1].dir
-    kept_rows = write_kept_shards([stage_io.shard_paths(last, j)[0] for j in range(n_shards)], data, seeds.table.schema)
+    kept_rows = write_kept_shards([stage_io.shard_paths(last, j)[0] for j in range(n_shards)], data, seeds.schema)
     kept_files = sorted(data.glob("*.parquet"))
-    kept_schema = pq.read_schema(kept_files[0]) if kept_files else seeds.table.schema
+    kept_schema = pq.read_schema(kept_files[0]) if kept_files else seeds.schema
     rej_rows = write_rejected_shards([p for rec in records for p in sorted(rec.dir.glob("shard-*.rejected.parquet"))], rej, kept_schema)
 
     stages = []
@@ -192,7 +192,7 @@ def write_version(tmp: Path, ref, recipe, seeds, records, n_shards: int, fingerp
     manifest = {
         **manifest_header(ref, fingerprint),
         "recipe": recipe.model_dump(mode="json"),
-        "source": {"label": seeds.label, "rows": seeds.table.num_rows},
+        "source": {"label": seeds.label, "rows": seeds.rows},
         "parents": seeds.parents,
         "seed": recipe.seed,
         "models": {name: spec.model_dump(mode="json") for name, spec in recipe.models.items()},  # specs hold no secrets (api_key_env names a variable)

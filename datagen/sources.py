@@ -95,14 +95,16 @@ def _read_hub(spec, field: str = "source"):
     return pl.from_arrow(ds.data.table)
 
 
-def _normalise(df, spec, label: str):
-    """Select and rename to the seed schema; ids from `id_column` or a hash of the question."""
+def _normalise(df, spec, label: str, offset: int = 0, unique: bool = True):
+    """Select and rename to the seed schema; ids from `id_column` or a hash of the question.
+    `offset`: the first row's number in the whole source (for errors), when `df` is one batch
+    of it; `unique=False` leaves repeated ids for the caller to settle across batches."""
     import polars as pl
     import pyarrow as pa
 
     from schemas.rows import META, SEED_SCHEMA, empty_meta
 
-    if spec.limit:
+    if spec.limit and not offset:
         df = df.head(spec.limit)
     cols = set(df.columns)
     q = spec.question_column
@@ -110,7 +112,7 @@ def _normalise(df, spec, label: str):
         raise UserError(f"source.question_column: column {q!r} not found in {label} (columns: {', '.join(sorted(cols))})")
     nulls = df.select(pl.col(q).is_null() | (pl.col(q).cast(pl.String).str.strip_chars() == "")).to_series()
     if nulls.any():
-        first = int(nulls.arg_true()[0])
+        first = int(nulls.arg_true()[0]) + offset
         raise UserError(f"{label}: row {first + 1} has an empty {q!r}; every seed needs a question")
     question = df.get_column(q).cast(pl.String)
     answer = _optional_column(df, spec.answer_column, "answer", label)
@@ -124,7 +126,8 @@ def _normalise(df, spec, label: str):
         ids = df.get_column(id_column).cast(pl.String)
     else:
         ids = _hash_ids(question.to_list())
-    ids = _unique(ids)
+    if unique:
+        ids = unique_ids(ids)
     meta = pa.repeat(pa.scalar(empty_meta(label), type=META), len(df))
     arrays = [ids.to_arrow().cast(pa.string()), question.to_arrow().cast(pa.string()), answer.to_arrow().cast(pa.string()),
               solution.to_arrow().cast(pa.string()), meta]
@@ -149,7 +152,7 @@ def _hash_ids(questions):
     return pl.Series([hashlib.sha256(t.encode()).hexdigest()[:20] for t in questions], dtype=pl.String)
 
 
-def _unique(ids):
+def unique_ids(ids):
     """Repeated ids (the same question twice) get a `#k` suffix so lineage stays unambiguous."""
     import polars as pl
 

@@ -8,7 +8,7 @@ engine runs `type: dedup` (methods exact and minhash) under every executor.
    duplicate groups (exact) or candidate pairs checked against the estimated Jaccard
    (minhash) with the pair veto's verdict (it reads the texts of the partition's pairs),
    written to `part-P.parquet`;
-3. decide, in the caller: the pairs (as many as there are near duplicates, not rows; no
+3. decide, on one worker: the pairs (as many as there are near duplicates, not rows; no
    texts) are clustered exactly as `Dedup` does on a whole table (filters/dedup.py), and one
    decision per row that has a duplicate is written to `decisions.parquet`;
 4. apply, per shard (any worker): `DedupApply` turns the decisions for the shard's rows into
@@ -117,15 +117,16 @@ def _vetoed(keys, pairs):
     return pl.Series("vetoed", veto(info.get_column("text").fill_null("").to_list(), left, right))
 
 
-def decide(dedup, key_paths: list[str], part_paths: list[str], out_path: Path) -> dict | None:
-    """Phase 3 (the caller's process): decisions for every row that has a duplicate; returns
-    the report `Dedup` would give."""
+def decide(spec: dict, key_paths: list[str], part_paths: list[str], out_path: str) -> dict | None:
+    """Phase 3 (one call, on any worker: its memory grows with the near-duplicate pairs, so it
+    is not the driver's): decisions for every row that has a duplicate; returns the report
+    `Dedup` would give."""
     import polars as pl
 
     from datagen.stage_io import write_parquet
     from filters.dedup import best_similarity, components, representatives
 
-    s = dedup.spec
+    s, out_path = _spec(spec), Path(out_path)
     parts = pl.concat([pl.read_parquet(p) for p in part_paths], how="vertical_relaxed") if part_paths else pl.DataFrame()
     if s.method == "exact":
         write_parquet(parts.sort("g") if parts.height else _empty(), out_path)
@@ -211,5 +212,5 @@ def run_in_parts(dedup, inputs: list[Path], work: Path, mapper, parts: int):
     mapper.map(shard_keys, [(spec, dedup.field, str(p), k, int(o)) for p, k, o in zip(inputs, key_paths, offsets, strict=False)], "keys")
     part_paths = [str(work / f"part-{p:05d}.parquet") for p in range(parts)]
     mapper.map(partition_pairs, [(spec, key_paths, p, parts, out) for p, out in enumerate(part_paths)], "pairs")
-    dedup._report = decide(dedup, key_paths, part_paths, work / "decisions.parquet")
+    dedup._report = mapper.map(decide, [(spec, key_paths, part_paths, str(work / "decisions.parquet"))], "decide")[0]
     return DedupApply(str(work / "decisions.parquet"), dedup.spec.method)

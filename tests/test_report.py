@@ -303,3 +303,15 @@ def test_a_large_version_is_read_every_kth_row_and_says_so(made, monkeypatch):
     assert f"read every {every}th row" in html
     monkeypatch.setattr(report_rows, "MAX_ROWS", total)
     assert "th row of each file" not in build_report(path, embed="never")
+
+
+@pytest.mark.parametrize("every", [1, 3, 7])
+def test_every_kth_row_across_record_batches(tmp_path, every):
+    """Rows 0, k, 2k, ... of a file larger than one record batch: the rows `gather_every` picks."""
+    import polars as pl
+
+    from datagen.report import rows as report_rows
+
+    df = pl.DataFrame({"i": range(150_001), "t": [f"row {i}" for i in range(150_001)]})
+    df.write_parquet(tmp_path / "f.parquet", row_group_size=40_000)
+    assert report_rows._read_every(tmp_path / "f.parquet", every).equals(df.gather_every(every))

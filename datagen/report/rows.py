@@ -27,7 +27,7 @@ PROMPT_COLUMNS = ("question", "prompt", "messages", "instruction", "text")
 RESPONSE_COLUMNS = ("completion", "chosen", "messages", "response", "output")
 
 
-MAX_ROWS = 200_000  # above this many rows (both splits), the report reads every k-th row of each file
+MAX_ROWS = 100_000  # above this many rows (both splits), the report reads every k-th row of each file
 
 
 def split_files(path: Path, split: str) -> list[Path]:
@@ -46,11 +46,28 @@ def read_split(path: Path, split: str, every: int = 1):
     with `every` > 1, every k-th row of each file (one file in memory at a time)."""
     import polars as pl
 
-    frames = [pl.read_parquet(f) for f in split_files(path, split)]
-    frames = [(f.gather_every(every) if every > 1 else f) for f in frames if f.width]
+    frames = [_read_every(f, every) for f in split_files(path, split)]
+    frames = [f for f in frames if f.width]
     if not frames:
         return pl.DataFrame()
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+
+
+def _read_every(path: Path, every: int):
+    """Every k-th row of one parquet file (rows 0, k, 2k, ...), a record batch at a time."""
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if every <= 1:
+        return pl.read_parquet(path)
+    file, at, kept = pq.ParquetFile(path), 0, []
+    for batch in file.iter_batches(batch_size=65_536):
+        first = -at % every  # the first row of this batch whose overall index is a multiple of `every`
+        if first < batch.num_rows:
+            kept.append(batch.take(pa.array(range(first, batch.num_rows, every))))
+        at += batch.num_rows
+    return pl.from_arrow(pa.Table.from_batches(kept, schema=file.schema_arrow))
 
 
 def load_rows(path: Path, every: int | None = None):
