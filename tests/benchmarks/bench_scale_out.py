@@ -11,8 +11,8 @@
    ratio beside it;
 3. `rss`: MinHash dedup of `--rows` synthetic rows (a quarter near duplicates) under
    `--executor ray` with two replicas, which run the dedup's phases; the driver's peak RSS
-   (VmHWM, polled) at each size (goal: flat). The source is still read by the driver (the
-   engine shards it), so what grows with the rows there is the source table.
+   (VmHWM, polled) at each size (goal: flat). The driver streams the parquet source into its
+   shards and publishes (the report reads at most ~100k rows); the replicas do the rest.
 
     python -m tests.benchmarks.bench_scale_out [--part overhead,replicas,rss] [--prompts 128] [--rows 100000,1000000]
 """
