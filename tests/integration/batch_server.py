@@ -28,6 +28,8 @@ import json
 import threading
 import time
 
+from tests.integration.local_app import start_app
+
 
 class BatchServer:
     def __init__(self, upstream: str | None, expire_after: dict | None = None, fail=None, refuse: set | None = None,
@@ -70,11 +72,7 @@ class BatchServer:
         app.router.add_get("/v1/batches/{id}", self._get)
         app.router.add_post("/v1/batches/{id}/cancel", self._cancel)
         app.router.add_post("/v1/chat/completions", self._chat)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        runner, self.port = await start_app(app)
         async with aiohttp.ClientSession() as self._session:
             self._ready.set()
             await self._stop.wait()

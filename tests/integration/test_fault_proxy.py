@@ -22,6 +22,7 @@ import pytest
 from datagen.llm import RequestCache, make_llm
 from schemas.models import ModelSpec
 from schemas.sampling import Sampling
+from tests.integration.local_app import start_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -57,11 +58,7 @@ class FaultProxy:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
-        runner = web.AppRunner(app, handler_cancellation=True)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        runner, self.port = await start_app(app, handler_cancellation=True)
         async with aiohttp.ClientSession() as self._session:
             self._ready.set()
             await self._stop.wait()

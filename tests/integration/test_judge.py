@@ -30,6 +30,7 @@ from filters.judge import JudgeFilter, parse_verdict
 from schemas.filters import JudgeStage
 from schemas.models import ModelSpec
 from schemas.rows import MESSAGES, META, empty_meta
+from tests.integration.local_app import start_app
 from tests.test_quality import MASTER_KEYS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -97,11 +98,7 @@ class GullibleJudge:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        runner, self.port = await start_app(app)
         self._ready.set()
         await self._stop.wait()
         await runner.cleanup()
