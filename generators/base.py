@@ -1,5 +1,7 @@
 """What every verifying generator shares: its spec, context, recipe field path, verifier, and
-the `describe()` that feeds its stage key (model identities and verifier name + version)."""
+the `describe()` that feeds its stage key (model identities, verifier name + version, and the
+built-in JSON schema and instruction of its reply's shape, `generators.shapes`, when it asks
+for one)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from filters.verify import get_verifier
 class VerifyingGenerator:
     scope = "shard"
     kind = ""  # the generator's name in `describe()`
+    shape = None  # how the generator's writing calls are asked and read (generators.shapes)
 
     def __init__(self, spec, ctx):
         self.spec = spec
@@ -29,4 +32,5 @@ class VerifyingGenerator:
         }
         if hasattr(spec, "creator_model"):
             out["creator"] = self.ctx.model_identity(spec.creator_model or spec.model)
-        return out
+        shape = self.shape.describe() if self.shape is not None else None
+        return {**out, "shape": shape} if shape else out

@@ -19,7 +19,7 @@ reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of t
 from __future__ import annotations
 
 from datagen.llm.base import model_label
-from generators import common
+from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.selection import best_of, no_pair_reason, pick_pairs, value
 from generators.solving import n_correct, pass_rate, prop2diff_targets, solve, solve_in_rounds
@@ -31,6 +31,7 @@ class RejectionSampler(VerifyingGenerator):
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
         self.by = "reward" if spec.reward_model else "verifier"
+        self.shape = shapes.verbalized_shape(spec.verbalized, shapes.backend_of(ctx, spec.model)) if spec.verbalized else None
 
     def describe(self) -> dict:
         return {**super().describe(), "reward_model": self.spec.reward_model}
@@ -70,14 +71,14 @@ class RejectionSampler(VerifyingGenerator):
         """Attempts per prompt under the budget, and each prompt's target of correct samples."""
         spec, s, v = self.spec, self.spec.sampling, self.verifier
         if spec.budget == "fixed":
-            return solve(llm, convs, answers, s, v, spec.k, vs=spec.verbalized), [spec.max_correct_per_prompt] * len(convs)
+            return solve(llm, convs, answers, s, v, spec.k, shape=self.shape), [spec.max_correct_per_prompt] * len(convs)
         if spec.budget == "dart_uniform":
             targets = [spec.k] * len(convs)
             start = None
         else:  # dart_prop2diff: a probe round estimates difficulty
-            start = solve(llm, convs, answers, s, v, spec.round_size, vs=spec.verbalized)
+            start = solve(llm, convs, answers, s, v, spec.round_size, shape=self.shape)
             targets = prop2diff_targets([pass_rate(a) for a in start], spec.k)
-        att = solve_in_rounds(llm, convs, answers, s, v, targets, spec.max_trials, spec.round_size, spec.verbalized, start)
+        att = solve_in_rounds(llm, convs, answers, s, v, targets, spec.max_trials, spec.round_size, self.shape, start)
         return att, targets
 
     def _reward(self, convs, attempts) -> None:

@@ -14,7 +14,8 @@ new prompt row (`meta.generator` names the op). Only a paraphrase keeps the pare
 an evolved problem's answer is unknown (solve it with a `rejection` stage and a majority or
 judge reward, or vary with `variational` instead, which keeps answers).
 
-Both take `verbalized` (Verbalized Sampling). What neither does: judge
+Both take `verbalized` (Verbalized Sampling: a JSON list held to a built-in schema where the
+backend constrains, `generators.shapes`, else the tagged list). What neither does: judge
 rewrites with an LLM (quality filters do that downstream).
 """
 
@@ -25,7 +26,7 @@ import json
 from datagen.errors import UserError
 from datagen.llm.base import model_label
 from filters.verify import completion_text
-from generators import common
+from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
 from generators.solving import verify
@@ -34,6 +35,10 @@ from schemas import prompts
 
 class SolutionRewriter(VerifyingGenerator):
     kind = "rewrite"
+
+    def __init__(self, spec, ctx):
+        super().__init__(spec, ctx)
+        self.shape = shapes.verbalized_shape(spec.verbalized, shapes.backend_of(ctx, spec.model)) if spec.verbalized else None
 
     def __call__(self, ds):
         spec = self.spec
@@ -48,7 +53,7 @@ class SolutionRewriter(VerifyingGenerator):
         model = model_label(llm.identity) if llm else None
         asks = common.render_prompts(jobs, spec.rewrite_template, spec.system_prompt, f"{self.field}.rewrite_template", solution=refs)
         solve_convs = common.render_prompts(jobs, spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template")
-        cands = draw(llm, asks, spec.sampling, spec.k, vs=spec.verbalized)
+        cands = draw(llm, asks, spec.sampling, spec.k, shape=self.shape)
         attempts = verify(self.verifier, solve_convs, [r["answer"] for r in jobs], cands)
         similar = self._similarities(refs, cands) if spec.keep_if == "similar" and todo else None
         out = []
@@ -99,18 +104,21 @@ class PromptEvolver:
         unknown = set(spec.templates) - set(prompts.EVOLVE)
         if unknown:
             raise UserError(f"{self.field}.templates: unknown op(s) {', '.join(sorted(unknown))} (known: {', '.join(prompts.EVOLVE)})")
-        self.structured = None
+        self.structured = self.shape = None
         if spec.output_schema is not None:
             from generators.structured import StructuredOutput
 
-            backend = ctx.pool.specs[spec.model].backend
-            self.structured = StructuredOutput(spec.output_schema, f"{self.field}.output_schema", backend)
+            self.structured = StructuredOutput(spec.output_schema, f"{self.field}.output_schema", shapes.backend_of(ctx, spec.model))
+        elif spec.verbalized is not None:
+            self.shape = shapes.verbalized_shape(spec.verbalized, shapes.backend_of(ctx, spec.model))
 
     def report(self) -> None:
         return None
 
     def describe(self) -> dict:
         out = {"generator": "evolve", "model": self.ctx.model_identity(self.spec.model), "templates": self.templates}
+        shape = self.shape.describe() if self.shape is not None else None
+        out = {**out, "shape": shape} if shape else out
         return {**out, "output_schema": self.structured.describe()} if self.structured else out
 
     def __call__(self, ds):
@@ -124,7 +132,7 @@ class PromptEvolver:
         out = []
         for op, template in self.templates.items():
             convs = common.render_prompts(rows, template, spec.system_prompt, f"{self.field}.templates.{op}")
-            for r, cs in zip(rows, draw(llm, convs, sampling, spec.k, vs=spec.verbalized), strict=True):
+            for r, cs in zip(rows, draw(llm, convs, sampling, spec.k, shape=self.shape), strict=True):
                 answer = r["answer"] if op == "paraphrase" else None  # only a paraphrase keeps the answer
                 for c in cs:
                     fields, cand_answer = self.structured.take(c, answer) if self.structured else (None, answer)

@@ -16,6 +16,10 @@ spread as `meta.score`), the rest are rejected (`low_informativeness`, or why th
 output was unusable). `output: pairs` instead emits the final population's best/worst
 responses as TRL preference pairs. A global stage: the population is the whole dataset.
 
+Where the creator's backend can constrain decoding and `structured` is on, new prompts are
+asked for as JSON held to a built-in schema (`generators.shapes`): `{problem, answer}` when the
+answer carries over, else `{problem}`; elsewhere the reply is the problem.
+
 What it does not do: update the solver between rounds (eva proper is online RL; train on
 the output and run again), or reward with an LLM judge (judges arrive with the filters).
 """
@@ -26,7 +30,7 @@ from collections import Counter
 
 from datagen.llm.base import model_label
 from filters.verify import final_answer
-from generators import common
+from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
 from generators.selection import best_of, pick_pairs, spread
@@ -41,6 +45,9 @@ class SelfPlay(VerifyingGenerator):
         super().__init__(spec, ctx)
         self.by = "reward" if spec.reward == "reward_model" else "verifier"
         self.round_stats: list[dict] = []
+        self.keeps_answer = "{answer}" in spec.creator_prompt  # the answer carries over only if the prompt asked to
+        backend = shapes.backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
+        self.shape = shapes.problem_shape(spec, backend, with_answer=self.keeps_answer)
 
     def __call__(self, ds):
         spec = self.spec
@@ -116,12 +123,11 @@ class SelfPlay(VerifyingGenerator):
         jobs = [(r, a) for r in top for a in [self._best(attempts[r["id"]])] if a is not None]
         convs = common.render_prompts([r for r, _ in jobs], spec.creator_prompt, spec.system_prompt,
                                       f"{self.field}.creator_template", solution=[a.cand.text for _, a in jobs])
-        cands = draw(creator, convs, spec.creator_sampling, spec.evolutions_per_prompt, vs=spec.verbalized)
-        keeps_answer = "{answer}" in spec.creator_prompt  # the answer carries over only if the prompt asked to
+        cands = draw(creator, convs, spec.creator_sampling, spec.evolutions_per_prompt, shape=self.shape)
         ok, bad = [], []
         for (parent, _), cs in zip(jobs, cands, strict=True):
             for c in cs:
-                child = common.problem_row(parent, spec.label, f"r{rnd}/{c.key}", c, parent["answer"] if keeps_answer else None,
+                child = common.problem_row(parent, spec.label, f"r{rnd}/{c.key}", c, parent["answer"] if self.keeps_answer else None,
                                            spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template",
                                            self.creator_label, spec.creator_sampling, round=rnd)
                 (bad if child["reject_reason"] else ok).append(child)

@@ -54,12 +54,12 @@ def verify(verifier, convs, answers, cands: list[list[Candidate]]) -> list[list[
     return [[attempt(c) for c in cs] for cs in cands]
 
 
-def solve(llm, convs, answers, sampling, verifier, n: int, first_index: int = 0, vs=None) -> list[list[Attempt]]:
-    return verify(verifier, convs, answers, draw(llm, convs, sampling, n, first_index, vs))
+def solve(llm, convs, answers, sampling, verifier, n: int, first_index: int = 0, shape=None) -> list[list[Attempt]]:
+    return verify(verifier, convs, answers, draw(llm, convs, sampling, n, first_index, shape))
 
 
 def solve_in_rounds(llm, convs, answers, sampling, verifier, targets: list[int], max_trials: int, round_size: int,
-                    vs=None, start: list[list[Attempt]] | None = None) -> list[list[Attempt]]:
+                    shape=None, start: list[list[Attempt]] | None = None) -> list[list[Attempt]]:
     """Sample each prompt until it has `targets[i]` correct candidates or `max_trials` samples,
     continuing from `start` (attempts already made, e.g. a probe round)."""
     attempts: list[list[Attempt]] = [list(a) for a in start] if start else [[] for _ in convs]
@@ -70,7 +70,7 @@ def solve_in_rounds(llm, convs, answers, sampling, verifier, targets: list[int],
         for i in active:
             groups.setdefault((drawn[i], min(round_size, max_trials - drawn[i])), []).append(i)
         for (first, m), idx in groups.items():
-            got = solve(llm, [convs[i] for i in idx], [answers[i] for i in idx], sampling, verifier, m, first, vs)
+            got = solve(llm, [convs[i] for i in idx], [answers[i] for i in idx], sampling, verifier, m, first, shape)
             for i, att in zip(idx, got, strict=True):
                 attempts[i].extend(att)
                 drawn[i] += m

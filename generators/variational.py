@@ -10,14 +10,23 @@ rejected row saying why (`variant_too_hard` — pass rate 0 usually means the an
 preserved —, `variant_too_easy`, `empty_output`, `repeats_parent`, ...) — with `parent_id`,
 the inherited answer, `round`, its pass rate and, as `solution`, its first correct solution.
 
+Where the creator's backend can constrain decoding and `structured` is on, a variant is asked
+for as JSON `{problem, answer}` held to a built-in schema (`generators.shapes`); the row keeps
+the inherited answer, and the stats count the variants whose stated answer agrees with it
+(`answer_stated`: equal as numbers, or as text). Elsewhere (transformers, `structured: false`)
+the reply is the problem. With `verbalized`, the VS list's own form applies (JSON or tagged).
+
 What it does not do: train the policy between rounds (SvS proper is online RL; run
 `datagen train grpo` on the output and generate again).
 """
 
 from __future__ import annotations
 
+import re
+from fractions import Fraction
+
 from datagen.llm.base import model_label
-from generators import common
+from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
 from generators.solving import pass_rate, solve
@@ -26,10 +35,16 @@ from generators.solving import pass_rate, solve
 class VariationalSynthesizer(VerifyingGenerator):
     kind = "variational"
 
+    def __init__(self, spec, ctx):
+        super().__init__(spec, ctx)
+        backend = shapes.backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
+        self.shape = shapes.problem_shape(spec, backend)
+
     def __call__(self, ds):
         spec = self.spec
         rows = ds.to_list()
         self._stats = {"originals": len(rows), "varied": 0, "rounds": []}
+        self._stated: dict[int, int] = {}
         if not rows:
             return common.to_table([], common.prompt_schema())
         solver = self.ctx.llm(spec.model)
@@ -67,12 +82,14 @@ class VariationalSynthesizer(VerifyingGenerator):
             self._stats["rounds"].append({
                 "round": rnd, "parents": parents, "variants": len(variants), "well_formed": len(good),
                 "answer_preserved": sum((v["meta"]["pass_rate"] or 0) > 0 for v in good), "survived": len(frontier),
+                **({"answer_stated": self._stated.pop(rnd, 0)} if isinstance(self.shape, shapes.JsonProblem) else {}),
             })
         return common.to_table(out, common.prompt_schema())
 
     def report(self) -> dict:
         """Per call: originals, how many were varied, and per round: variants asked, well formed,
-        answer preserved (some solution reached the inherited answer) and surviving the band."""
+        answer preserved (some solution reached the inherited answer) and surviving the band;
+        with JSON variants also `answer_stated`: well-formed ones whose stated answer is the inherited one."""
         return self._stats
 
     def _solve(self, solver, rows):
@@ -86,10 +103,31 @@ class VariationalSynthesizer(VerifyingGenerator):
         jobs = [(r, a) for r, att in frontier for a in [a for a in att if a.correct][: spec.solutions_per_prompt]]
         convs = common.render_prompts([r for r, _ in jobs], spec.variant_template, spec.system_prompt,
                                       f"{self.field}.variant_template", solution=[a.cand.text for _, a in jobs])
-        cands = draw(creator, convs, spec.variant_sampling, spec.variants_per_solution, vs=spec.verbalized)
-        return [
-            common.problem_row(parent, spec.label, f"r{rnd}/{sol.cand.key}/{c.key}", c, parent["answer"], spec.prompt_template,
-                               spec.system_prompt, f"{self.field}.prompt_template", self.creator_label, spec.variant_sampling,
-                               round=rnd)
+        cands = draw(creator, convs, spec.variant_sampling, spec.variants_per_solution, shape=self.shape)
+        made = [
+            (c, common.problem_row(parent, spec.label, f"r{rnd}/{sol.cand.key}/{c.key}", c, parent["answer"], spec.prompt_template,
+                                   spec.system_prompt, f"{self.field}.prompt_template", self.creator_label, spec.variant_sampling,
+                                   round=rnd))
             for (parent, sol), cs in zip(jobs, cands, strict=True) for c in cs
         ]
+        if isinstance(self.shape, shapes.JsonProblem):
+            self._stated[rnd] = stated_agrees([(c.fields or {}).get("answer") for c, v in made if v["reject_reason"] is None],
+                                              [v["answer"] for _, v in made if v["reject_reason"] is None])
+        return [v for _, v in made]
+
+
+_NUMBER = re.compile(r"-?\d{1,30}(\.\d{1,30})?(/\d{1,30})?")
+
+
+def stated_agrees(stated: list[str | None], answers: list[str]) -> int:
+    """How many stated answers equal the inherited ones: as numbers where both are plain
+    numbers (`3/4` = `0.75`), else as text, case and spacing aside. No math grader: a model's
+    stated answer can be any text, and grading prose costs seconds each."""
+    return sum(bool(s) and _same(s, a) for s, a in zip(stated, answers, strict=True))
+
+
+def _same(stated: str, gold: str) -> bool:
+    a, b = ("".join(x.strip().strip("$").split()).lower() for x in (stated, gold))
+    if _NUMBER.fullmatch(a.replace(",", "")) and _NUMBER.fullmatch(b.replace(",", "")):
+        return Fraction(a.replace(",", "")) == Fraction(b.replace(",", ""))
+    return a == b

@@ -29,16 +29,35 @@ class _Spec(BaseModel):
 
 class Verbalized(_Spec):
     """Verbalized Sampling: one call asks for `m` candidates with their probabilities; each
-    parsed candidate becomes its own row (an unparseable reply is a rejected row)."""
+    parsed candidate becomes its own row (an unparseable reply is a rejected row). Where the
+    backend can constrain decoding (vLLM, OpenAI-compatible) and `structured` is on, the list
+    is JSON held to a built-in schema of exactly m {text, probability} items (`json_template`);
+    elsewhere a tagged list read by a text parser (`template`)."""
 
     m: int = Field(5, ge=2, le=20, description="candidates asked for per call")
     template: str = Field(prompts.VERBALIZED, description="wraps the generator's prompt; names {m} and {request}")
+    structured: bool = Field(True, description="ask for the list as JSON held to a schema where the backend can constrain "
+                             "(false: the tagged list and its text parser everywhere)")
+    json_template: str = Field(prompts.VERBALIZED_JSON, description="structured: wraps the generator's prompt; names {m} and {request}")
+    max_chars: int | None = Field(None, ge=1, description="structured: most characters of one response's text (a schema "
+                                  "bound: a model that never closes its string stops there, not at max_tokens)")
 
     @model_validator(mode="after")
     def _names_request(self):
-        if "{request}" not in self.template:
-            raise ValueError("template must contain {request} (where the generator's own prompt goes)")
+        for name in ("template", "json_template"):
+            if "{request}" not in getattr(self, name):
+                raise ValueError(f"{name} must contain {{request}} (where the generator's own prompt goes)")
         return self
+
+
+def _structured_field():
+    return Field(True, description="new problems as JSON held to a built-in {problem, answer} schema where the backend "
+                 "can constrain decoding (vLLM, OpenAI-compatible); false, or on transformers: the reply is the problem")
+
+
+def _problem_max_chars():
+    return Field(None, ge=1, description="structured: most characters of a new problem (a schema bound: a model that "
+                 "never closes its string stops there, not at max_tokens)")
 
 
 class OutputSchema(_Spec):
@@ -124,7 +143,10 @@ class VariationalStage(StageBase, _Solver):
     """SvS: for prompts whose pass rate lies in `source_band`, ask the model for variants of each
     correct solution's problem that keep the original answer, solve every variant k times,
     keep the variants whose pass rate lies in `band`; repeat for `rounds`, each seeded by the
-    last round's survivors. Output: variant prompts carrying `parent_id` and the inherited answer."""
+    last round's survivors. Output: variant prompts carrying `parent_id` and the inherited answer.
+    Where the creator's backend can constrain decoding and `structured` is on, a variant is JSON
+    {problem, answer} (the answer the creator states is compared with the inherited one in the
+    stats); elsewhere the reply is the problem."""
 
     type: Literal["variational"]
     k: int = Field(8, ge=1, description="solutions sampled per problem (originals and variants)")
@@ -136,14 +158,18 @@ class VariationalStage(StageBase, _Solver):
     creator_model: str | None = Field(None, description="model writing variants (default: the solver's)")
     variant_template: str = Field(prompts.VARIANT, description="names {question}, {solution}, {answer}")
     variant_sampling: Sampling = Field(default_factory=_write_sampling)
-    verbalized: Verbalized | None = None
+    verbalized: Verbalized | None = Field(None, description="with `structured`, its own `structured` decides the list's form")
+    structured: bool = _structured_field()
+    problem_max_chars: int | None = _problem_max_chars()
 
 
 class SelfPlayStage(StageBase, _Solver):
     """eva: the solver samples k responses per prompt, a reward scores them, a prompt's
     informativeness is the spread of its rewards (`max_minus_mean` or `std`); the creator
     evolves the most informative `top_fraction` into new prompts; repeat for `rounds`.
-    Output: the final prompt set (or preference pairs from best/worst responses)."""
+    Output: the final prompt set (or preference pairs from best/worst responses). With
+    `structured` (where the creator's backend can constrain), new prompts are JSON {problem,
+    answer} ({problem} when the answer does not carry over)."""
 
     type: Literal["self_play"]
     k: int = Field(8, ge=2, description="solver samples per prompt")
@@ -164,7 +190,9 @@ class SelfPlayStage(StageBase, _Solver):
     )
     creator_sampling: Sampling = Field(default_factory=_write_sampling)
     output: Literal["prompts", "pairs"] = "prompts"
-    verbalized: Verbalized | None = None
+    verbalized: Verbalized | None = Field(None, description="with `structured`, its own `structured` decides the list's form")
+    structured: bool = _structured_field()
+    problem_max_chars: int | None = _problem_max_chars()
 
     @model_validator(mode="after")
     def _reward_model(self):

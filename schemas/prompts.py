@@ -7,8 +7,10 @@ quickstart recipes exercise the same prompts a real model gets. Literal braces a
 
 Columns the templates may name: `question`, `answer`, `solution` (a reference or the
 model's own correct solution), and, for Verbalized Sampling, `m` and `request` (the
-wrapped prompt). What this module does not hold: judge rubrics (filters) or chat system
-prompts (recipes set those).
+wrapped prompt). The JSON forms (`VERBALIZED_JSON`, `PROBLEM_JSON`, `PROBLEM_ONLY_JSON`: what
+a generator asks for where the backend constrains decoding to a built-in schema,
+`generators.shapes`) are not in the tiny model's training mix. What this module does not hold:
+judge rubrics (filters) or chat system prompts (recipes set those).
 """
 
 from __future__ import annotations
@@ -59,3 +61,16 @@ VERBALIZED = (
     "holding a <text> and a numeric <probability> (how likely you would be to give that "
     "response). Sample them from the whole range of possible responses.\n\n{request}"
 )
+
+# The same, as JSON held to the schema `generators.shapes` builds from m (constrained decoding).
+VERBALIZED_JSON = (
+    "Give {m} different responses to the request below, as a JSON object "
+    '{{"responses": [{{"text": "...", "probability": 0.25}}, ...]}} with exactly {m} responses, each a '
+    '"text" and a numeric "probability" from 0 to 1 (how likely you would be to give that response). '
+    "Sample them from the whole range of possible responses.\n\n{request}"
+)
+
+# Appended to a generator's prompt for a new problem where decoding is held to the built-in
+# {problem, answer} schema (SvS variants, self-play's creator); not `str.format` templates.
+PROBLEM_JSON = '\n\nWrite your reply as a JSON object: {"problem": "<the new problem>", "answer": "<its final answer>"}'
+PROBLEM_ONLY_JSON = '\n\nWrite your reply as a JSON object: {"problem": "<the new problem>"}'

@@ -56,7 +56,7 @@ def main() -> None:
         for task, template in tasks.items():
             convs = render_prompts(rows, template, None, task)
             plain = draw(llm, convs, sampling, a.m)
-            verbal = draw(llm, convs, sampling, 1, vs=vs)
+            verbal = draw(llm, convs, sampling, 1, shape=vs)  # a Verbalized spec: its tagged list
             res = {"bench": "verbalized_sampling", "task": task, "seeds": len(rows), "m": a.m}
             for label, cands in (("plain", plain), ("verbalized", verbal)):
                 res[label] = diversity([[c.text for c in cs if c.ok] for cs in cands])

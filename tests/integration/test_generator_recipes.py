@@ -167,7 +167,7 @@ def test_self_play_with_majority_reward_emits_best_worst_pairs(tiny_model, tmp_p
 
 def test_svs_with_verbalized_sampling_records_probabilities(tiny_model, tmp_path):
     store = tmp_path / "s"
-    ref = run_recipe(RECIPES / "svs.yaml", store, "source.n=24", "stages.0.rounds=1", "stages.0.verbalized={m: 3}",
+    ref = run_recipe(RECIPES / "svs.yaml", store, "source.n=24", "stages.0.rounds=1", "stages.0.verbalized={m: 3, structured: false}",
                      "stages.0.variant_sampling.max_tokens=360", "output.name=svs-vs")
     made = rows(data_table(store, ref)) + rows(rejected_table(store, ref))
     assert made

@@ -2,7 +2,9 @@
 CLI on vLLM (constrained decoding: every kept row's fields validate, a completion that does not
 is a rejected row `schema_invalid: ...`), and the OpenAI backend against the real vLLM server,
 directly (`response_format: json_schema`) and through a proxy standing for a server without
-structured outputs (it falls back to JSON mode, and validation still decides)."""
+structured outputs (it falls back to JSON mode, and validation still decides). The shipped
+tiny-model recipes set `structured: false` (the tiny model never learned JSON); these runs turn it
+on, with `max_chars` bounds (unbounded, it never closes its strings)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from datagen.llm import RequestCache, make_llm
 from datagen.recipe_io import load_recipe
 from schemas.models import ModelSpec
 from schemas.sampling import Sampling
-from tests.integration.cli_runs import REPO, data_table, rejected_table, run_recipe
+from tests.integration.cli_runs import REPO, data_table, manifest, rejected_table, run_recipe
 from tests.integration.test_fault_proxy import FaultProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -44,6 +46,45 @@ def test_structured_problems_recipe_on_vllm(tiny_model, tmp_path):
     assert all(r["reason"].startswith("schema_invalid: ") for r in generator), Counter(r["reason"] for r in generator)
     completions = len(kept) + len(rejected)  # 8 seeds x k=2
     assert completions == 16 and len(generator) <= 4, Counter(r["reason"] for r in generator)  # constrained: nearly all parse
+
+
+def generated(store, ref) -> list[dict]:
+    rej = rejected_table(store, ref)
+    rows = data_table(store, ref).to_pylist() + (rej.to_pylist() if rej is not None else [])
+    return [r for r in rows if r.get("rejected_by") in (None, "evolve", "variational", "dedup", "decontaminate")]
+
+
+def test_constrained_verbalized_lists_are_all_well_formed(tiny_model, tmp_path):
+    store = tmp_path / "s"
+    ref = run_recipe(REPO / "recipes" / "evolve_verbalized.yaml", store, "source.n=8", "stages.0.verbalized.structured=true",
+                     "stages.0.verbalized.max_chars=120")
+    rows = generated(store, ref)
+    calls = Counter((r["meta"]["parent_id"], r["meta"]["generator"], r["meta"]["sample_index"]) for r in rows)
+    assert len(calls) == 16 and set(calls.values()) == {3}, Counter(r.get("reason") for r in rows)  # 8 seeds x 2 ops, m = 3 each
+    assert not [r for r in rows if (r.get("reason") or "").startswith(("schema_invalid", "unparseable"))]
+    assert all(0 <= r["meta"]["verbalized_probability"] <= 1 and 0 < len(r["question"]) <= 120 for r in rows)
+    assert manifest(store, ref)["stages"][0]["shape"]["schema"]["properties"]["responses"]["maxItems"] == 3
+
+
+def test_constrained_svs_variants_are_all_well_formed(tiny_model, tmp_path):
+    store = tmp_path / "s"
+    ref = run_recipe(REPO / "recipes" / "svs.yaml", store, "source.n=16", "stages.0.rounds=1", "stages.0.structured=true",
+                     "stages.0.problem_max_chars=120", "stages.0.variant_sampling.max_tokens=200")
+    stats = manifest(store, ref)["stages"][0]["generator"]["rounds"][0]
+    variants = [r for r in generated(store, ref) if r["meta"]["round"] == 1]
+    assert stats["variants"] == len(variants) > 0 and stats["well_formed"] == stats["variants"], Counter(r.get("reason") for r in variants)
+    assert 0 <= stats["answer_stated"] <= stats["well_formed"]
+    assert {r.get("reason") for r in variants} <= {None, "variant_too_hard", "variant_too_easy", "duplicate"}
+    assert all(r["answer"] is not None and 0 < len(r["question"]) <= 120 for r in variants)
+
+
+def test_transformers_keeps_the_tagged_list_parser(tiny_model, tmp_path):
+    store = tmp_path / "s"
+    ref = run_recipe(REPO / "recipes" / "evolve_verbalized.yaml", store, "source.n=2", "models.default.backend=transformers",
+                     "stages.0.verbalized.structured=true", "stages.0.ops=[broaden]", "output.shards=1")
+    rows = generated(store, ref)
+    assert rows and "shape" not in manifest(store, ref)["stages"][0]
+    assert not [r for r in rows if (r.get("reason") or "").startswith("schema_invalid")], Counter(r.get("reason") for r in rows)
 
 
 def test_openai_backend_asks_the_server_for_the_schema(vllm_server, tiny_model, tmp_path):

@@ -1,0 +1,150 @@
+"""Shaped generator replies as JSON held to a built-in schema: Verbalized Sampling lists and
+new problems, where the backend can constrain decoding; the text forms elsewhere.
+
+A shape (what `generators.candidates.draw` takes) says how to ask (`ask(conv)`), what to
+sample with (`sampling(s)`: with `Sampling.json_schema`, so the schema is part of every
+request's cache key) and how to read a completion back (`split(completion, index)` ->
+`Candidate`s). The schemas are built from the stage's own settings:
+
+- `JsonList(vs)`: `{"responses": [{"text", "probability"}]}` with exactly `vs.m` items
+  (minItems = maxItems = m), asked for by `vs.json_template`; the probability lies in [0, 1]
+  in hundredths (`multipleOf` bounds its digits: a small model otherwise writes digits until
+  max_tokens; validation checks the range only, as 0.29 is no multiple of 0.01 in binary), a
+  text has at most `vs.max_chars` characters when set. Empty texts are dropped, as the
+  tagged parser drops them.
+- `JsonProblem(with_answer, max_chars)`: `{"problem", "answer"}` (or `{"problem"}`), asked
+  for by appending `prompts.PROBLEM_JSON` (`PROBLEM_ONLY_JSON`) to the prompt; the
+  candidate's text is the problem, its `fields` the record (the answer the model states).
+
+A reply that does not validate is one candidate with `schema_invalid: <where>: <message>`
+(or `schema_invalid: cut off at max_tokens ...`), a rejected row later.
+
+`verbalized_shape(vs, backend)` and `problem_shape(stage, backend, with_answer)` choose: the
+JSON shape where the backend is one that constrains (`generators.structured.
+CONSTRAINING_BACKENDS`) and the switch (`structured`) is on; else the text form (the tagged
+list; None for a problem: the reply is the problem).
+
+What it does not do: constrain the transformers backend (the text parsers serve it), or judge
+verdicts (`filters.judge` keeps its VERDICT line).
+"""
+
+from __future__ import annotations
+
+import json
+
+from datagen.llm.base import Completion
+from generators.candidates import Candidate, TaggedList, wrap_verbalized
+from generators.structured import CONSTRAINING_BACKENDS
+from schemas import prompts
+
+ANSWER_MAX_CHARS = 64  # a stated final answer; bounded so a small model cannot ramble in it
+
+
+def verbalized_schema(m: int, max_chars: int | None = None, decoding: bool = True) -> dict:
+    """The VS list's schema (`decoding`: with the digit bound on probabilities)."""
+    text = {"type": "string"} | ({"maxLength": max_chars} if max_chars else {})
+    prob = {"type": "number", "minimum": 0, "maximum": 1} | ({"multipleOf": 0.01} if decoding else {})
+    item = {"type": "object", "properties": {"text": text, "probability": prob}, "required": ["text", "probability"],
+            "additionalProperties": False}
+    return {"type": "object", "properties": {"responses": {"type": "array", "items": item, "minItems": m, "maxItems": m}},
+            "required": ["responses"], "additionalProperties": False}
+
+
+def problem_schema(with_answer: bool = True, max_chars: int | None = None) -> dict:
+    props = {"problem": {"type": "string"} | ({"maxLength": max_chars} if max_chars else {})}
+    if with_answer:
+        props["answer"] = {"type": "string", "maxLength": ANSWER_MAX_CHARS}
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+
+
+class _Json:
+    """What both JSON shapes share: the schema in the sampling, and validation."""
+
+    schema: dict
+    check: dict  # the schema validated against
+
+    def sampling(self, sampling):
+        return sampling.model_copy(update={"json_schema": self.schema})
+
+    def read(self, c: Completion) -> tuple[dict | None, str | None]:
+        import jsonschema
+
+        try:
+            data = json.loads(c.text.strip())
+        except json.JSONDecodeError as e:
+            if c.finish_reason == "length":
+                return None, "schema_invalid: cut off at max_tokens (raise the sampling's max_tokens, or set max_chars)"
+            return None, f"schema_invalid: not JSON ({e.msg} at char {e.pos})"
+        errors = sorted(jsonschema.Draft202012Validator(self.check).iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            where = ".".join(str(x) for x in errors[0].path) or "(root)"
+            return None, f"schema_invalid: {where}: {errors[0].message[:200]}"
+        return data, None
+
+
+class JsonList(_Json):
+    def __init__(self, vs):
+        self.vs = vs
+        self.schema = verbalized_schema(vs.m, vs.max_chars)
+        self.check = verbalized_schema(vs.m, vs.max_chars, decoding=False)
+
+    def ask(self, conv: list[dict]) -> list[dict]:
+        return wrap_verbalized(conv, self.vs, self.vs.json_template)
+
+    def describe(self) -> dict:
+        return {"form": "json", "schema": self.schema}
+
+    def split(self, c: Completion, index: int) -> list[Candidate]:
+        data, why = self.read(c)
+        if data is None:
+            return [Candidate(c.text, c, index, slot=0, error=why)]
+        items = [(r["text"].strip(), float(r["probability"])) for r in data["responses"] if r["text"].strip()]
+        if not items:
+            return [Candidate(c.text, c, index, slot=0, error="empty_output")]
+        return [Candidate(t, c, index, slot=s, probability=p, fields={"text": t, "probability": p}) for s, (t, p) in enumerate(items)]
+
+
+class JsonProblem(_Json):
+    def __init__(self, with_answer: bool = True, max_chars: int | None = None):
+        self.schema = self.check = problem_schema(with_answer, max_chars)
+        self.instruction = prompts.PROBLEM_JSON if with_answer else prompts.PROBLEM_ONLY_JSON
+
+    def ask(self, conv: list[dict]) -> list[dict]:
+        last = conv[-1]
+        return [*conv[:-1], {**last, "content": last["content"] + self.instruction}]
+
+    def describe(self) -> dict:
+        return {"form": "json", "schema": self.schema, "instruction": self.instruction}
+
+    def split(self, c: Completion, index: int) -> list[Candidate]:
+        data, why = self.read(c)
+        if data is None:
+            return [Candidate(c.text, c, index, error=why)]
+        text = data["problem"].strip()
+        return [Candidate(text, c, index, error=None if text else "empty_output", fields=data)]
+
+
+def backend_of(ctx, name: str) -> str:
+    """The backend of recipe model `name` (from its spec; no engine is loaded)."""
+    specs = getattr(ctx.pool, "specs", None)
+    return specs[name].backend if specs and name in specs else str(ctx.model_identity(name).get("backend", ""))
+
+
+def constrains(backend: str) -> bool:
+    return backend in CONSTRAINING_BACKENDS
+
+
+def verbalized_shape(vs, backend: str):
+    """The VS list's shape for a stage on `backend`, or None without Verbalized Sampling."""
+    if vs is None:
+        return None
+    return JsonList(vs) if vs.structured and constrains(backend) else TaggedList(vs)
+
+
+def problem_shape(stage, backend: str, with_answer: bool = True):
+    """A new problem's shape: VS's list with `verbalized`, JSON where it can be held to the
+    schema, else None (the reply is the problem)."""
+    if stage.verbalized is not None:
+        return verbalized_shape(stage.verbalized, backend)
+    return JsonProblem(with_answer, stage.problem_max_chars) if stage.structured and constrains(backend) else None
+
