@@ -33,7 +33,7 @@ from filters.math_kinds import different_equations, different_kinds
 from filters.math_notation import _TEXT, _enclosed, clean, split_top, strip_marks, unit_of, words_to_number
 from filters.math_values import same_value, timeout, value
 
-GRADER_VERSION = "3"
+GRADER_VERSION = "4"
 
 # -- shapes -----------------------------------------------------------------------------------
 

@@ -300,7 +300,7 @@ _UNIT_ALIASES = {
     "dollar": "", "usd": "", "cent": "cent", "unit": "", "\\$": "", "euro": "", "eur": "", "pound sterling": "",
     "n": "newton", "c": "coulomb", "k": "kelvin", "mole": "mol", "yen": "", "pound": "pound", "\\omega": "ohm", "j": "joule", "w": "watt", "v": "volt", "a": "ampere", "pa": "pascal", "hz": "hertz",
 }
-_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:(?P<o>\\Omega)|\\(?:text|mathrm|mbox)\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>(?:[a-zA-Z]+\.?\s*)+(?:\^\{?\d\}?|²|³)?))$")
+_UNIT = re.compile(r"^(?P<v>.*?[\d}a-zA-Z)])\s*(?:(?P<o>\\Omega)|\\(?:text|mathrm|mbox)\s*\{\s*(?P<t>[^{}]+?)\s*\}(?P<p>\^\{?\d\}?)?|(?P<w>[a-zA-Z]+(?:(?:\.\s*|\s+)[a-zA-Z]+){0,3}\.?\s*(?:\^\{?\d\}?|²|³)?))$")
 _FUNCS = {"sin", "cos", "tan", "log", "ln", "sqrt", "pi", "infty", "frac", "or", "and", "i", "e", "cdot", "times", "exp"}
 
 

@@ -114,7 +114,7 @@ def math_answer(prompts, completions, answer=None, **_) -> list[float | None]:
 
 
 math_answer.name = "math_answer"  # type: ignore[attr-defined]
-math_answer.version = "3"  # type: ignore[attr-defined]
+math_answer.version = "4"  # type: ignore[attr-defined]
 
 
 def as_verifier(judge, name: str, version: str) -> Verifier:

@@ -133,3 +133,24 @@ def test_verify_audit_lists_every_disagreement(tmp_path):
     assert first["math_answer"] != first["math_verify"] and first["id"].startswith("r")
     bad = datagen("verify", src, "--verifier", "math_answer", "--audit", "nope", "--out", tmp_path / "o2.jsonl")
     assert bad.returncode == 2 and "--audit" in bad.stderr and not (tmp_path / "o2.jsonl").exists()
+
+
+def test_prose_answers_are_graded_at_once():
+    """Prose where an answer should be (a new problem in \\boxed{}, a sentence) is graded at once:
+    the trailing-unit pattern once backtracked exponentially on it (minutes per row, holding the
+    GIL, so the check runs in a subprocess with a timeout)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = r"""
+from filters.verify import math_answer
+completions = [
+    r"So the new problem is \boxed{A farmer has 12 cows and buys 7 more cows at the market on Tuesday. How many cows does he have now?}",
+    r"\boxed{Tom has five apples and gives two of them away to his friend, how many are left over at the end of the day}",
+    "The answer is a train that leaves the station at 3 pm traveling sixty miles per hour toward a city far away",
+]
+print(math_answer(["q"] * 3, completions, answer=["19", "3", "6 pm"]))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0 and r.stdout.strip() == "[0.0, 0.0, 0.0]", r.stderr[-2000:]
