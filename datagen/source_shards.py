@@ -189,7 +189,6 @@ def _settle_ids(paths: list[Path]) -> None:
     `sources.unique_ids` gives for a whole table). Memory: a 64-bit hash per row, then the id
     strings of the rows whose hash repeats; only shards holding such rows are rewritten."""
     import polars as pl
-    import pyarrow as pa
 
     from datagen.sources import unique_ids
 
@@ -208,8 +207,6 @@ def _settle_ids(paths: list[Path]) -> None:
     cand = cand.with_columns(new=unique_ids(cand.get_column("id"))).filter(pl.col("new") != pl.col("id"))
     for (k,), part in cand.group_by("shard", maintain_order=True):
         table = stage_io.read_parquet(paths[k])
-        ids = table.column("id").to_pylist()
-        for row, new in zip(part.get_column("row").to_list(), part.get_column("new").to_list(), strict=True):
-            ids[row] = new
-        table = table.set_column(table.schema.get_field_index("id"), "id", pa.array(ids, table.schema.field("id").type))
+        ids = pl.from_arrow(table.column("id")).scatter(part.get_column("row"), part.get_column("new"))
+        table = table.set_column(table.schema.get_field_index("id"), "id", ids.to_arrow().cast(table.schema.field("id").type))
         stage_io.write_parquet(table, paths[k])

@@ -149,13 +149,17 @@ def _read_local(name: str, path: Path, field: str) -> Benchmark:
 _UNREACHABLE: list[str] = []  # the Hub could not be reached once in this process: fail the rest fast
 
 
+def offline_hint(name: str) -> str:
+    return f"Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) or pass its path."
+
+
 def load_hub(name: str, spec: HubBenchmark, field: str = "benchmarks") -> Benchmark:
     """Read a registered benchmark with `datasets.load_dataset`. `spec.repo` may be a local
     dataset directory (how the tests exercise this path offline)."""
     import datasets
 
     if _UNREACHABLE and not Path(spec.repo).is_dir():
-        raise UserError(f"{field}: cannot load {name!r}: the Hub was unreachable earlier in this run ({_UNREACHABLE[0][:120]}). Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) or pass its path.")
+        raise UserError(f"{field}: cannot load {name!r}: the Hub was unreachable earlier in this run ({_UNREACHABLE[0][:120]}). {offline_hint(name)}")
     from datagen.hub import hub_access
 
     access, down = hub_access(spec.repo)
@@ -170,14 +174,11 @@ def load_hub(name: str, spec: HubBenchmark, field: str = "benchmarks") -> Benchm
         if down:
             _UNREACHABLE.append(f"the Hub is unreachable: {down}")
             raise UserError(f"{field}: cannot load {name!r}: the Hub is unreachable ({down}) and the datasets cache has no copy. "
-                            f"Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) "
-                            "or pass its path.") from None
+                            f"{offline_hint(name)}") from None
         if "ConnectionError" in type(e).__name__ or "Offline" in str(e) or "reach" in str(e):
             _UNREACHABLE.append(f"{type(e).__name__}: {str(e)[:200]}")
         raise UserError(
-            f"{field}: cannot load {name!r} from the Hub ({spec.repo}): {type(e).__name__}: {str(e)[:200]}. "
-            f"Offline, put a copy in $DATAGEN_BENCHMARKS_DIR/{name}/test.jsonl (fields: id, question, answer) "
-            "or pass its path."
+            f"{field}: cannot load {name!r} from the Hub ({spec.repo}): {type(e).__name__}: {str(e)[:200]}. {offline_hint(name)}"
         ) from None
     missing = [f for f in (spec.question, spec.answer, spec.id, spec.choices, *spec.columns) if f and f not in ds.column_names]
     if missing:

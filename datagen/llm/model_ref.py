@@ -77,8 +77,9 @@ def check_model_ref(ref: str, backend: str, field: str = "model", revision: str 
     except HFValidationError:
         raise UserError(f"{where}: neither an existing local path nor a valid Hugging Face id (ORG/NAME: letters, digits, "
                         "'-', '_', '.'); fix the name or give an existing model directory") from None
+    cached = any(in_hub_cache(r, revision, cache_dir) for r in (ref, *aliases))
     if hub_offline():
-        if not any(in_hub_cache(r, revision, cache_dir) for r in (ref, *aliases)):
+        if not cached:
             raise DatagenError(f"{where}: no local directory of that name, and the Hub is offline (HF_HUB_OFFLINE=1) with no copy "
                                f"of the model in the Hugging Face cache; download it first (`hf download {ref}`) where the Hub is "
                                "reachable, unset HF_HUB_OFFLINE, or give a local model directory")
@@ -88,7 +89,7 @@ def check_model_ref(ref: str, backend: str, field: str = "model", revision: str 
     down = unreachable_reason()
     if down is None:
         return
-    if not any(in_hub_cache(r, revision, cache_dir) for r in (ref, *aliases)):
+    if not cached:
         raise DatagenError(f"{where}: the Hugging Face Hub is unreachable ({down}) and the model is not in its cache; "
                            f"download it first (`hf download {ref}`) where the Hub is reachable, or give a local model directory")
     _go_offline(down)
