@@ -30,11 +30,9 @@ verdicts (`filters.judge` keeps its VERDICT line).
 
 from __future__ import annotations
 
-import json
-
 from datagen.llm.base import Completion
 from generators.candidates import Candidate, TaggedList, wrap_verbalized
-from generators.structured import CONSTRAINING_BACKENDS
+from generators.structured import CONSTRAINING_BACKENDS, json_record
 from schemas import prompts
 
 ANSWER_MAX_CHARS = 64  # a stated final answer; bounded so a small model cannot ramble in it
@@ -61,32 +59,27 @@ class _Json:
     """What both JSON shapes share: the schema in the sampling, and validation."""
 
     schema: dict
-    check: dict  # the schema validated against
+
+    def _validate_against(self, check: dict) -> None:
+        import jsonschema
+
+        self._validator = jsonschema.Draft202012Validator(check)
 
     def sampling(self, sampling):
         return sampling.model_copy(update={"json_schema": self.schema})
 
     def read(self, c: Completion) -> tuple[dict | None, str | None]:
-        import jsonschema
-
-        try:
-            data = json.loads(c.text.strip())
-        except json.JSONDecodeError as e:
-            if c.finish_reason == "length":
-                return None, "schema_invalid: cut off at max_tokens (raise the sampling's max_tokens, or set max_chars)"
-            return None, f"schema_invalid: not JSON ({e.msg} at char {e.pos})"
-        errors = sorted(jsonschema.Draft202012Validator(self.check).iter_errors(data), key=lambda e: list(e.path))
-        if errors:
-            where = ".".join(str(x) for x in errors[0].path) or "(root)"
-            return None, f"schema_invalid: {where}: {errors[0].message[:200]}"
-        return data, None
+        data, why = json_record(c.text.strip(), self._validator)
+        if data is None and c.finish_reason == "length" and why.startswith("schema_invalid: not JSON"):
+            return None, "schema_invalid: cut off at max_tokens (raise the sampling's max_tokens, or set max_chars)"
+        return data, why
 
 
 class JsonList(_Json):
     def __init__(self, vs):
         self.vs = vs
         self.schema = verbalized_schema(vs.m, vs.max_chars)
-        self.check = verbalized_schema(vs.m, vs.max_chars, decoding=False)
+        self._validate_against(verbalized_schema(vs.m, vs.max_chars, decoding=False))
 
     def ask(self, conv: list[dict]) -> list[dict]:
         return wrap_verbalized(conv, self.vs, self.vs.json_template)
@@ -106,7 +99,8 @@ class JsonList(_Json):
 
 class JsonProblem(_Json):
     def __init__(self, with_answer: bool = True, max_chars: int | None = None):
-        self.schema = self.check = problem_schema(with_answer, max_chars)
+        self.schema = problem_schema(with_answer, max_chars)
+        self._validate_against(self.schema)
         self.instruction = prompts.PROBLEM_JSON if with_answer else prompts.PROBLEM_ONLY_JSON
 
     def ask(self, conv: list[dict]) -> list[dict]:

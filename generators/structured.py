@@ -69,24 +69,34 @@ class StructuredOutput:
         raw = text.strip() if self.constrained else _object_in(text)
         if raw is None:
             return None, "schema_invalid: no JSON object in the output"
+        if self.model is None:
+            return json_record(raw, self._validator)
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as e:
             return None, f"schema_invalid: not JSON ({e.msg} at char {e.pos})"
-        if self.model is not None:
-            from pydantic import ValidationError
+        from pydantic import ValidationError
 
-            try:
-                return self.model.model_validate(data).model_dump(mode="json"), None
-            except ValidationError as e:
-                first = e.errors()[0]
-                where = ".".join(str(x) for x in first["loc"]) or "(root)"
-                return None, f"schema_invalid: {where}: {first['msg']}"
-        errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.path))
-        if errors:
-            where = ".".join(str(x) for x in errors[0].path) or "(root)"
-            return None, f"schema_invalid: {where}: {errors[0].message[:200]}"
-        return data, None
+        try:
+            return self.model.model_validate(data).model_dump(mode="json"), None
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "(root)"
+            return None, f"schema_invalid: {where}: {first['msg']}"
+
+
+def json_record(raw: str, validator) -> tuple[dict | None, str | None]:
+    """(the JSON object in `raw`, None) when it parses and `validator` (a jsonschema validator)
+    accepts it, else (None, "schema_invalid: <why>")."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        return None, f"schema_invalid: not JSON ({e.msg} at char {e.pos})"
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        where = ".".join(str(x) for x in errors[0].path) or "(root)"
+        return None, f"schema_invalid: {where}: {errors[0].message[:200]}"
+    return data, None
 
 
 def _json_validator(schema: dict, field: str):
