@@ -162,10 +162,10 @@ class Decontaminate:
         if "judge" in s.methods:
             if self.ctx is None or getattr(self.ctx, "pool", None) is None:
                 raise UserError(f"{self.field}.methods: 'judge' needs a model (recipe.models.{s.judge_model}, or --judge-model)")
-            from filters.decontam_judge import JUDGE_VERSION
+            from filters.decontam_judge import describe
 
             try:
-                out["judge"] = {"model": self.ctx.model_identity(s.judge_model), "version": JUDGE_VERSION}
+                out["judge"] = describe(self.ctx, s)
             except KeyError:
                 raise UserError(f"{self.field}.judge_model: unknown model {s.judge_model!r}") from None
         return out
@@ -379,14 +379,14 @@ class Decontaminate:
         fired["numbers"][ok], item["numbers"][ok], score["numbers"][ok] = True, cand[ok], best[ok]
 
     def _judge(self, texts, questions, sims, idx, item, score, fired):
-        from filters.decontam_judge import judge_pairs
+        from filters.decontam_judge import judge_stage_pairs
 
         s = self.spec
         done = np.zeros(len(texts), bool)
         for m in ORDER:
             done |= fired[m]
         todo = np.flatnonzero(~done & (idx[:, 0] >= 0) & (sims[:, 0] >= s.judge_similarity))
-        verdicts, errors = judge_pairs(self.ctx.llm(s.judge_model), [texts[j] for j in todo], [questions[idx[j, 0]] for j in todo], s.judge_sampling)
+        verdicts, errors = judge_stage_pairs(self.ctx, s, [texts[j] for j in todo], [questions[idx[j, 0]] for j in todo])
         failed = [e for e in errors if e is not None]
         self._judge_stats = {"asked": len(todo), "unparseable": sum(v is None for v in verdicts), "failed": len(failed)}
         if failed and len(failed) == len(todo):

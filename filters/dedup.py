@@ -113,14 +113,14 @@ class Dedup:
             out.update(cluster=s.cluster, veto=s.veto)
         if s.judge_model:
             from datagen.errors import UserError
-            from filters.decontam_judge import JUDGE_VERSION
+            from filters.decontam_judge import describe
 
             if s.method != "embedding":
                 raise UserError(f"{self.field}.judge_model: the gray-zone judge needs method: embedding")
             if self.ctx is None or getattr(self.ctx, "pool", None) is None:
                 raise UserError(f"{self.field}.judge_model: the judge needs a model (recipe.models.{s.judge_model})")
             try:
-                out["judge"] = {"model": self.ctx.model_identity(s.judge_model), "version": JUDGE_VERSION, "similarity": s.judge_similarity}
+                out["judge"] = {**describe(self.ctx, s), "similarity": s.judge_similarity}
             except KeyError:
                 raise UserError(f"{self.field}.judge_model: unknown model {s.judge_model!r}") from None
         if s.method == "minhash":
@@ -166,12 +166,11 @@ class Dedup:
         """Pairs in the gray zone (judge_similarity <= cosine < threshold) kept only when the
         judge calls the two the same request; pairs at or above the threshold kept as they are."""
         from datagen.errors import DatagenError
-        from filters.decontam_judge import judge_pairs
+        from filters.decontam_judge import judge_stage_pairs
 
         s = self.spec
         gray = np.flatnonzero(sim < s.similarity)
-        verdicts, errors = judge_pairs(self.ctx.llm(s.judge_model), [texts[i] for i in left[gray]], [texts[j] for j in right[gray]],
-                                       s.judge_sampling, kind="REQUEST")
+        verdicts, errors = judge_stage_pairs(self.ctx, s, [texts[i] for i in left[gray]], [texts[j] for j in right[gray]], kind="REQUEST")
         failed = [e for e in errors if e is not None]
         if failed and len(failed) == len(gray):
             raise DatagenError(f"{self.field}: all {len(gray)} judge requests failed, e.g. {failed[0]!r}; fix judge_model and run again")

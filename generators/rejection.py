@@ -19,6 +19,7 @@ reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of t
 from __future__ import annotations
 
 from datagen.llm.base import model_label
+from datagen.llm.structured import backend_of
 from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.selection import best_of, no_pair_reason, pick_pairs, value
@@ -31,7 +32,7 @@ class RejectionSampler(VerifyingGenerator):
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
         self.by = "reward" if spec.reward_model else "verifier"
-        self.shape = shapes.verbalized_shape(spec.verbalized, shapes.backend_of(ctx, spec.model)) if spec.verbalized else None
+        self.shape = shapes.verbalized_shape(spec.verbalized, backend_of(ctx, spec.model)) if spec.verbalized else None
 
     def describe(self) -> dict:
         return {**super().describe(), "reward_model": self.spec.reward_model}

@@ -12,7 +12,9 @@ answers), or whenever it is non-empty (`keep_if: any`). Rows without a solution 
 broaden) and paraphrase over each row's question, k samples per op; each usable result is a
 new prompt row (`meta.generator` names the op). Only a paraphrase keeps the parent's answer;
 an evolved problem's answer is unknown (solve it with a `rejection` stage and a majority or
-judge reward, or vary with `variational` instead, which keeps answers).
+judge reward, or vary with `variational` instead, which keeps answers). With `output_schema`
+the model writes a JSON record (datagen/llm/structured.py) whose fields land in the struct
+column `structured`, typed from the schema (datagen/json_columns.py).
 
 Both take `verbalized` (Verbalized Sampling: a JSON list held to a built-in schema where the
 backend constrains, `generators.shapes`, else the tagged list). What neither does: judge
@@ -21,10 +23,9 @@ rewrites with an LLM (quality filters do that downstream).
 
 from __future__ import annotations
 
-import json
-
 from datagen.errors import UserError
 from datagen.llm.base import model_label
+from datagen.llm.structured import backend_of
 from filters.verify import completion_text
 from generators import common, shapes
 from generators.base import VerifyingGenerator
@@ -38,7 +39,7 @@ class SolutionRewriter(VerifyingGenerator):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
-        self.shape = shapes.verbalized_shape(spec.verbalized, shapes.backend_of(ctx, spec.model)) if spec.verbalized else None
+        self.shape = shapes.verbalized_shape(spec.verbalized, backend_of(ctx, spec.model)) if spec.verbalized else None
 
     def __call__(self, ds):
         spec = self.spec
@@ -104,13 +105,15 @@ class PromptEvolver:
         unknown = set(spec.templates) - set(prompts.EVOLVE)
         if unknown:
             raise UserError(f"{self.field}.templates: unknown op(s) {', '.join(sorted(unknown))} (known: {', '.join(prompts.EVOLVE)})")
-        self.structured = self.shape = None
+        self.structured = self.shape = self.column = None
         if spec.output_schema is not None:
-            from generators.structured import StructuredOutput
+            from datagen.json_columns import JsonColumn
+            from datagen.llm.structured import StructuredOutput
 
-            self.structured = StructuredOutput(spec.output_schema, f"{self.field}.output_schema", shapes.backend_of(ctx, spec.model))
+            self.structured = StructuredOutput(spec.output_schema, f"{self.field}.output_schema", backend_of(ctx, spec.model))
+            self.column = JsonColumn(self.structured.schema)  # the fields' typed column, `structured`
         elif spec.verbalized is not None:
-            self.shape = shapes.verbalized_shape(spec.verbalized, shapes.backend_of(ctx, spec.model))
+            self.shape = shapes.verbalized_shape(spec.verbalized, backend_of(ctx, spec.model))
 
     def report(self) -> None:
         return None
@@ -119,7 +122,7 @@ class PromptEvolver:
         out = {"generator": "evolve", "model": self.ctx.model_identity(self.spec.model), "templates": self.templates}
         shape = self.shape.describe() if self.shape is not None else None
         out = {**out, "shape": shape} if shape else out
-        return {**out, "output_schema": self.structured.describe()} if self.structured else out
+        return {**out, "output_schema": self.structured.describe() | {"column": str(self.column.type)}} if self.structured else out
 
     def __call__(self, ds):
         spec = self.spec
@@ -139,11 +142,11 @@ class PromptEvolver:
                     row = common.problem_row(r, f"{spec.label}:{op}", c.key, c, cand_answer, spec.solve_template, spec.system_prompt,
                                              f"{self.field}.solve_template", model, sampling)
                     if self.structured:
-                        row["structured"] = json.dumps(fields, ensure_ascii=False) if fields is not None else None
+                        row["structured"] = self.column.value(fields)
                     out.append(row)
         schema = common.prompt_schema()
         if self.structured:
             import pyarrow as pa
 
-            schema = schema.insert(schema.get_field_index("reject_reason"), pa.field("structured", pa.string()))
+            schema = schema.insert(schema.get_field_index("reject_reason"), pa.field("structured", self.column.type))
         return common.to_table(out, schema)

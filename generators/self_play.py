@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import Counter
 
 from datagen.llm.base import model_label
+from datagen.llm.structured import backend_of
 from filters.verify import final_answer
 from generators import common, shapes
 from generators.base import VerifyingGenerator
@@ -46,7 +47,7 @@ class SelfPlay(VerifyingGenerator):
         self.by = "reward" if spec.reward == "reward_model" else "verifier"
         self.round_stats: list[dict] = []
         self.keeps_answer = "{answer}" in spec.creator_prompt  # the answer carries over only if the prompt asked to
-        backend = shapes.backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
+        backend = backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
         self.shape = shapes.problem_shape(spec, backend, with_answer=self.keeps_answer)
 
     def __call__(self, ds):

@@ -20,19 +20,20 @@ A reply that does not validate is one candidate with `schema_invalid: <where>: <
 (or `schema_invalid: cut off at max_tokens ...`), a rejected row later.
 
 `verbalized_shape(vs, backend)` and `problem_shape(stage, backend, with_answer)` choose: the
-JSON shape where the backend is one that constrains (`generators.structured.
-CONSTRAINING_BACKENDS`) and the switch (`structured`) is on; else the text form (the tagged
-list; None for a problem: the reply is the problem).
+JSON shape where the backend is one that constrains (`datagen.llm.structured.
+CONSTRAINING_BACKENDS`; `backend_of` reads a stage model's backend) and the switch
+(`structured`) is on; else the text form (the tagged list; None for a problem: the reply is
+the problem).
 
 What it does not do: constrain the transformers backend (the text parsers serve it), or judge
-verdicts (`filters.judge` keeps its VERDICT line).
+verdicts (`filters.judge` and `filters.decontam_judge` hold theirs to their own schemas).
 """
 
 from __future__ import annotations
 
 from datagen.llm.base import Completion
+from datagen.llm.structured import constrains, json_record
 from generators.candidates import Candidate, TaggedList, wrap_verbalized
-from generators.structured import CONSTRAINING_BACKENDS, json_record
 from schemas import prompts
 
 ANSWER_MAX_CHARS = 64  # a stated final answer; bounded so a small model cannot ramble in it
@@ -116,16 +117,6 @@ class JsonProblem(_Json):
             return [Candidate(c.text, c, index, error=why)]
         text = data["problem"].strip()
         return [Candidate(text, c, index, error=None if text else "empty_output", fields=data)]
-
-
-def backend_of(ctx, name: str) -> str:
-    """The backend of recipe model `name` (from its spec; no engine is loaded)."""
-    specs = getattr(ctx.pool, "specs", None)
-    return specs[name].backend if specs and name in specs else str(ctx.model_identity(name).get("backend", ""))
-
-
-def constrains(backend: str) -> bool:
-    return backend in CONSTRAINING_BACKENDS
 
 
 def verbalized_shape(vs, backend: str):

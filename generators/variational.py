@@ -26,6 +26,7 @@ import re
 from fractions import Fraction
 
 from datagen.llm.base import model_label
+from datagen.llm.structured import backend_of
 from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.candidates import draw
@@ -37,7 +38,7 @@ class VariationalSynthesizer(VerifyingGenerator):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
-        backend = shapes.backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
+        backend = backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
         self.shape = shapes.problem_shape(spec, backend)
 
     def __call__(self, ds):

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from schemas.generators import OutputSchema
 from schemas.sampling import Sampling
 from schemas.stage_base import StageBase
 
@@ -60,6 +61,8 @@ class DedupStage(StageBase):
     judge_model: str | None = Field(None, description="embedding: a key of recipe.models asked about pairs in the gray zone")
     judge_similarity: float = Field(0.7, gt=0, le=1, description="embedding: the lower cosine of the gray zone sent to the judge")
     judge_sampling: Sampling = Field(default_factory=lambda: _judge_sampling())
+    judge_structured: bool = Field(True, description="embedding: the judge replies JSON held to a schema where its backend can constrain")
+    judge_reasoning_chars: int = Field(1000, ge=0, description="embedding, structured: most characters of the judge's reasoning (0: none)")
 
     @model_validator(mode="after")
     def _method_fields(self):
@@ -144,7 +147,8 @@ def _judge_sampling() -> Sampling:
 class JudgeStage(StageBase):
     """An LLM judge with a rubric, through any backend, hardened against judge hacking (see
     filters/judge.py): content-free responses are rejected without a call, the response is
-    fenced, the verdict must be one final `VERDICT: PASS|FAIL` (or `VERDICT: <score>`) line.
+    fenced, the verdict is a JSON object held to a schema where the backend can constrain
+    (filters/judge_json.py), else one final `VERDICT: PASS|FAIL` (or `VERDICT: <score>`) line.
     `sampling.n` > 1 asks the judge several times and aggregates (`majority` or `mean`)."""
 
     type: Literal["judge"]
@@ -166,6 +170,12 @@ class JudgeStage(StageBase):
     sampling: Sampling = Field(default_factory=_judge_sampling)
     content_check: bool = Field(True, description="reject content-free responses (no_content) before calling the judge")
     filler_patterns: list[str] = Field(default_factory=list, description="extra content-free word regexes for the content check")
+    structured: bool = Field(True, description="where the backend can constrain (vLLM, OpenAI-compatible): the verdict as JSON "
+                             "{reasoning, verdict|score} held to a schema (false: the VERDICT line everywhere)")
+    reasoning_max_chars: int = Field(1000, ge=0, description="structured: most characters of the judge's reasoning (0: a bare verdict)")
+    output_schema: OutputSchema | None = Field(
+        None, description="the judge's own JSON (extra fields, e.g. issues); must declare and require `verdict` (`score` with "
+        "scale: score); its fields land in the `judge_fields` column")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -180,6 +190,9 @@ class JudgeStage(StageBase):
             raise ValueError("threshold: required when scale is 'score' (in the judge's 0..max_score units)")
         if self.sampling.n > 1 and self.sampling.temperature == 0:
             raise ValueError("sampling.n > 1 needs sampling.temperature > 0 (greedy samples are all the same)")
+        roles = sorted(self.output_schema.model_fields_set & {"question_field", "answer_field"}) if self.output_schema else []
+        if roles:
+            raise ValueError(f"output_schema.{roles[0]}: a judge's output_schema makes no new row (no question or answer field)")
         return self
 
     @property
@@ -268,6 +281,8 @@ class DecontamStage(StageBase):
     judge_model: str = Field("default", description="judge: a key of recipe.models")
     judge_similarity: float = Field(0.5, ge=0, le=1, description="judge: candidate pairs below this cosine are not sent")
     judge_sampling: Sampling = Field(default_factory=_judge_sampling)
+    judge_structured: bool = Field(True, description="judge: the reply is JSON held to a schema where its backend can constrain")
+    judge_reasoning_chars: int = Field(1000, ge=0, description="judge, structured: most characters of the judge's reasoning (0: none)")
 
     @model_validator(mode="after")
     def _distinct(self):

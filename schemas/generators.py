@@ -65,7 +65,8 @@ class OutputSchema(_Spec):
     pydantic model (`python: pkg.module:Model`, imported like a `python` stage's callable).
     Backends that can constrain decoding (vLLM, OpenAI-compatible) are held to it; every
     completion is validated, and one that does not validate is a rejected row
-    (`schema_invalid: ...`). The fields land in the row's `structured` column."""
+    (`schema_invalid: ...`). The fields land in a typed (struct) column: the row's `structured`
+    on `evolve`, `judge_fields` on a judge (datagen/json_columns.py)."""
 
     json_: dict | None = Field(None, alias="json", description="an inline JSON Schema of an object")
     python: str | None = Field(None, description="pkg.module:PydanticModel")

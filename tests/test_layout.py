@@ -12,7 +12,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # the bottom of datagen/: what filters and generators may use
-BOTTOM = {"errors", "hashing", "verdict", "llm", "embeddings", "static_embeddings", "onnx_encoder", "stage", "stage_io", "paths", "progress", "file_io", "hub"}
+BOTTOM = {"errors", "hashing", "verdict", "llm", "embeddings", "static_embeddings", "onnx_encoder", "stage", "stage_io", "paths", "progress", "file_io", "hub",
+          "json_columns"}
 
 
 def layer(module: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Structured outputs (generators/structured.py, `output_schema` on `evolve`): schema
+"""Structured outputs (datagen/llm/structured.py, `output_schema` on `evolve`): schema
 resolution and its errors, validation messages, the constraint handed to backends (and its
 place in the request's cache key), the OpenAI body. The model runs are in
 tests/integration/test_structured_runs.py."""
@@ -10,8 +10,8 @@ import pytest
 from datagen.errors import UserError
 from datagen.llm.base import Request
 from datagen.llm.openai_backend import OpenAIBackend
+from datagen.llm.structured import StructuredOutput
 from datagen.recipe_io import load_recipe
-from generators.structured import StructuredOutput
 from schemas.generators import OutputSchema
 from schemas.models import ModelSpec
 from schemas.sampling import Sampling

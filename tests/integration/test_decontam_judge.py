@@ -1,7 +1,8 @@
 """The LLM-judge method of decontamination, through the real openai backend: a scripted judge
-server (it answers by a rule, so the test knows the truth) checks which pairs are sent, how
-verdicts are parsed and recorded, and the CLI options; then the tiny model behind a real vLLM
-server (no judge: its replies do not parse, and nothing is flagged on an unparseable reply)."""
+server (it answers by a rule, so the test knows the truth) checks which pairs are sent, that
+they ask for the JSON verdict (the VERDICT line with `judge_structured: false`), how verdicts
+are parsed and recorded, and the CLI options; then the tiny model behind a real vLLM server (no
+judge, but held to the schema: every reply parses, and only a parsed verdict can flag a row)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from datagen.engine import StageContext
 from datagen.errors import DatagenError
 from datagen.llm_pool import LLMPool
 from filters.decontam import Decontaminate
-from filters.decontam_judge import parse
+from filters.decontam_judge import parse, schema
 from schemas.filters import DecontamStage
 from schemas.models import ModelSpec
 from tests.helpers import read_jsonl, write_jsonl
-from tests.integration.test_judge import GullibleJudge, fenced_pair
+from tests.integration.test_judge import GullibleJudge, as_asked, fenced_pair
 from tests.test_cli import datagen
 
 
@@ -41,7 +42,7 @@ def rule(body: dict) -> str:
     if "zebra" in b:
         return "I cannot tell."
     same = set(re.findall(r"\d+", a)) <= set(re.findall(r"\d+", b))
-    return f"Comparing the quantities.\nVERDICT: {'SAME' if same else 'DIFFERENT'}"
+    return as_asked(body, "SAME" if same else "DIFFERENT", "Comparing the quantities.")
 
 
 def rows(g):
@@ -76,6 +77,8 @@ def test_judge_flags_what_it_calls_the_same_and_only_asks_about_candidates(gsm8k
     assert sent == sorted(r["question"][:20] for r in rows(gsm8k) if r["id"] in ("rephrased", "other", "garbled"))
     assert report["judge"] == {"asked": 3, "unparseable": 1, "failed": 0}
     assert verdict.keep == [False, False, True, True, True]
+    assert all(b["response_format"]["json_schema"]["schema"] == schema() for b in judge.bodies)
+    assert flt.describe()["judge"]["reply"] == {"schema": schema()}
 
 
 def test_judge_through_the_cli(gsm8k, tmp_path):
@@ -83,12 +86,13 @@ def test_judge_through_the_cli(gsm8k, tmp_path):
     judge = GullibleJudge(rule)
     with judge as url:
         r = datagen("decontaminate", src, "--benchmark", "gsm8k", "--methods", "judge", "--answer-column", "",
-                    "--judge-backend", "openai", "--judge-model", "judge", "--judge-base-url", url,
+                    "--judge-backend", "openai", "--judge-model", "judge", "--judge-base-url", url, "--set", "judge_structured=false",
                     "--out", tmp_path / "out.jsonl", "--report", tmp_path / "r.json", "--store", tmp_path / "store")
     assert r.returncode == 0, r.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert {x["id"] for x in report["rows"]} == {"copy", "rephrased"} and report["judge"]["asked"] == 4
     assert all(problems(b)[0] == gsm8k[0]["question"] for b in judge.bodies)  # A is the benchmark item
+    assert not any("response_format" in b for b in judge.bodies)  # judge_structured: false keeps the VERDICT line
 
 
 def test_a_judge_that_always_fails_fails_the_stage(gsm8k, tmp_path):
@@ -117,12 +121,12 @@ def test_judge_on_the_tiny_model_through_vllm(vllm_server, tiny_model, tmp_path)
     pool = LLMPool({"judge": ModelSpec(backend="openai", model=str(tiny_model), base_url=vllm_server, timeout_s=120, max_retries=1)},
                    tmp_path / "c.sqlite")
     spec = DecontamStage(type="decontaminate", benchmarks=[str(bench)], methods=["judge"], judge_model="judge", answer_column=None,
-                         judge_similarity=0.3, judge_sampling={"temperature": 0.0, "max_tokens": 16})
+                         judge_similarity=0.3, judge_sampling={"temperature": 0.0, "max_tokens": 32}, judge_reasoning_chars=0)
     flt = Decontaminate(spec, StageContext(index=0, pool=pool))
     flt(data)
+    assert flt.describe()["judge"]["reply"] == {"schema": schema(0)}  # asked for {"verdict"}, decoding held to it
     pool.close()
     report = flt.report()
-    assert report["judge"]["asked"] == 2 and report["judge"]["failed"] == 0
-    # the tiny model is no judge: only replies that parse to a verdict can flag a row
-    assert report["flagged_rows"] <= report["judge"]["asked"] - report["judge"]["unparseable"]
+    assert report["judge"] == {"asked": 2, "unparseable": 0, "failed": 0}  # held to the schema, every reply parses
+    # the tiny model is no judge: only a verdict of SAME can flag a row
     assert all(r["method"] == "judge" for r in report["rows"])

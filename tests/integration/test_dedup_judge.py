@@ -16,7 +16,7 @@ from filters.dedup import Dedup
 from schemas.filters import DedupStage
 from schemas.models import ModelSpec
 from tests.benchmarks.bench_dedup_adversarial import load, pair_sets
-from tests.integration.test_judge import GullibleJudge, fenced_pair
+from tests.integration.test_judge import GullibleJudge, as_asked, fenced_pair
 
 ROWS = load("heldout")
 GROUP = {r["text"]: r["group"] for r in ROWS}
@@ -28,7 +28,7 @@ def requests(body: dict) -> tuple[str, str]:
 
 def oracle(body: dict) -> str:
     a, b = requests(body)
-    return f"VERDICT: {'SAME' if GROUP[a] == GROUP[b] else 'DIFFERENT'}"
+    return as_asked(body, "SAME" if GROUP[a] == GROUP[b] else "DIFFERENT")
 
 
 def pairwise(verdict) -> tuple[float, float]:

@@ -1,6 +1,7 @@
 """Structured outputs on real engines: the shipped `recipes/structured_problems.yaml` through the
 CLI on vLLM (constrained decoding: every kept row's fields validate, a completion that does not
-is a rejected row `schema_invalid: ...`), and the OpenAI backend against the real vLLM server,
+is a rejected row `schema_invalid: ...`; the fields are a struct column typed from the schema in
+the published parquet), and the OpenAI backend against the real vLLM server,
 directly (`response_format: json_schema`) and through a proxy standing for a server without
 structured outputs (it falls back to JSON mode, and validation still decides). The shipped
 tiny-model recipes set `structured: false` (the tiny model never learned JSON); these runs turn it
@@ -12,13 +13,14 @@ import json
 from collections import Counter
 
 import jsonschema
+import pyarrow as pa
 import pytest
 
 from datagen.llm import RequestCache, make_llm
 from datagen.recipe_io import load_recipe
 from schemas.models import ModelSpec
 from schemas.sampling import Sampling
-from tests.integration.cli_runs import REPO, data_table, manifest, rejected_table, run_recipe
+from tests.integration.cli_runs import REPO, data_table, manifest, rejected_table, run_recipe, version_dir
 from tests.integration.test_fault_proxy import FaultProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -33,12 +35,19 @@ def test_structured_problems_recipe_on_vllm(tiny_model, tmp_path):
     store = tmp_path / "s"
     ref = run_recipe(RECIPE, store, "source.n=8")
     schema = load_recipe(RECIPE).stages[0].output_schema.json_
-    kept = data_table(store, ref).to_pylist()
+    table = data_table(store, ref)
+    kept = table.to_pylist()
     rej = rejected_table(store, ref)
     rejected = rej.to_pylist() if rej is not None else []
     assert kept, Counter(r["reason"] for r in rejected)
+    typed = pa.struct([("problem", pa.string()), ("answer", pa.int64()), ("topic", pa.string())])  # not a JSON string
+    assert table.schema.field("structured").type == typed and rej.schema.field("structured").type == typed
+    import datasets
+
+    loaded = datasets.Dataset.from_parquet([str(p) for p in sorted((version_dir(store, ref) / "data").glob("*.parquet"))])
+    assert loaded.features["structured"]["answer"].dtype == "int64" and loaded[0]["structured"] == kept[0]["structured"]
     for r in kept:
-        fields = json.loads(r["structured"])
+        fields = r["structured"]
         jsonschema.validate(fields, schema)
         assert r["question"] == fields["problem"].strip() and r["answer"] == str(fields["answer"])
         assert r["prompt"][-1]["content"].endswith(r["question"])

@@ -1,16 +1,23 @@
 """Structured outputs: a stage's `output_schema` (schemas.generators.OutputSchema) resolved to
 a JSON Schema, handed to backends that can constrain decoding (`Sampling.json_schema`: vLLM
 structured outputs, OpenAI `response_format`), and every completion validated against it.
+Shared by the generators (`evolve`'s `output_schema`, the built-in shapes of
+`generators.shapes`) and the judges (`filters.judge`, `filters.decontam_judge`).
 
 `StructuredOutput(spec, field, backend)`: `.schema` (the JSON Schema), `.sampling(sampling)`
 (with the constraint when the backend can honour it and `constrain` is on), `.parse(text)`
 -> (fields, None) or (None, "schema_invalid: <the validator's message>"). A pydantic model
 validates with pydantic (its messages), an inline schema with `jsonschema`. Without a
 constraint the JSON object is looked for in the text (the first `{` to its matching `}`),
-as a text parser would.
+as a text parser would. `roles`: the spec's fields that must name properties
+(`question_field`, `answer_field` for evolve; none for a judge).
 
-What it does not do: constrain the transformers backend (it validates only), or map fields
-to typed columns (the row's `structured` column holds the fields as one JSON object).
+`json_record(raw, validator)`: one reply read and validated; `backend_of(ctx, model)` and
+`constrains(backend)`: whether a stage's model can be held to a schema.
+
+What it does not do: constrain the transformers backend (it validates only), or type the
+fields' column (`datagen.json_columns` maps the schema to an Arrow struct: evolve's
+`structured`, a judge's `judge_fields`).
 """
 
 from __future__ import annotations
@@ -23,9 +30,19 @@ from datagen.errors import UserError
 CONSTRAINING_BACKENDS = ("vllm", "openai")
 
 
+def constrains(backend: str) -> bool:
+    return backend in CONSTRAINING_BACKENDS
+
+
+def backend_of(ctx, name: str) -> str:
+    """The backend of recipe model `name` (from its spec; no engine is loaded)."""
+    specs = getattr(ctx.pool, "specs", None)
+    return specs[name].backend if specs and name in specs else str(ctx.model_identity(name).get("backend", ""))
+
+
 class StructuredOutput:
-    def __init__(self, spec, field: str, backend: str):
-        self.spec, self.field = spec, field
+    def __init__(self, spec, field: str, backend: str, roles: tuple[str, ...] = ("question_field", "answer_field")):
+        self.spec, self.field, self.roles = spec, field, roles
         self.model = None
         if spec.python is not None:
             mod_name, _, name = spec.python.partition(":")
@@ -36,19 +53,19 @@ class StructuredOutput:
                 raise UserError(f"{field}.python: cannot import a pydantic model {spec.python!r} (pkg.module:Model): {e}") from None
         else:
             self.schema = spec.json_
-            self._validator = _json_validator(self.schema, f"{field}.json")
+            self._validator = json_validator(self.schema, f"{field}.json")
         props = self.schema.get("properties") or {}
-        for name, key in ((spec.question_field, "question_field"), (spec.answer_field, "answer_field")):
+        for key in roles:
+            name = getattr(spec, key)
             if name is not None and name not in props:
                 raise UserError(f"{field}.{key}: {name!r} is not a property of the schema (properties: {', '.join(props) or 'none'})")
-        self.constrained = spec.constrain and backend in CONSTRAINING_BACKENDS
+        self.constrained = spec.constrain and constrains(backend)
 
     def sampling(self, sampling):
         return sampling.model_copy(update={"json_schema": self.schema}) if self.constrained else sampling
 
     def describe(self) -> dict:
-        return {"schema": self.schema, "constrained": self.constrained, "question_field": self.spec.question_field,
-                "answer_field": self.spec.answer_field}
+        return {"schema": self.schema, "constrained": self.constrained, **{k: getattr(self.spec, k) for k in self.roles}}
 
     def take(self, cand, answer: str | None) -> tuple[dict | None, str | None]:
         """A drawn candidate (generators.candidates.Candidate) read as a record: (fields, answer);
@@ -66,7 +83,7 @@ class StructuredOutput:
         return fields, str(fields[field]) if field and fields.get(field) is not None else answer
 
     def parse(self, text: str) -> tuple[dict | None, str | None]:
-        raw = text.strip() if self.constrained else _object_in(text)
+        raw = text.strip() if self.constrained else object_in(text)
         if raw is None:
             return None, "schema_invalid: no JSON object in the output"
         if self.model is None:
@@ -99,7 +116,7 @@ def json_record(raw: str, validator) -> tuple[dict | None, str | None]:
     return data, None
 
 
-def _json_validator(schema: dict, field: str):
+def json_validator(schema: dict, field: str):
     import jsonschema
 
     cls = jsonschema.validators.validator_for(schema)
@@ -112,7 +129,7 @@ def _json_validator(schema: dict, field: str):
     return cls(schema)
 
 
-def _object_in(text: str) -> str | None:
+def object_in(text: str) -> str | None:
     """The first balanced `{...}` in free text (strings respected), or None."""
     start = text.find("{")
     while start >= 0:
