@@ -42,7 +42,8 @@ def same_answers(a: list[str | None], b: list[str | None]) -> np.ndarray:
         ok=is_final(pl.col("a")) & is_final(pl.col("b")), na=normalised(pl.col("a")), nb=normalised(pl.col("b"))
     ).with_columns(xa=pl.col("na").cast(pl.Float64, strict=False), xb=pl.col("nb").cast(pl.Float64, strict=False))
     numeric = pl.col("xa").is_not_null() & pl.col("xb").is_not_null()
-    close = (pl.col("xa") - pl.col("xb")).abs() <= 1e-6 * pl.max_horizontal(pl.lit(1.0), pl.col("xb").abs())
+    # relative: an absolute tolerance would make every tiny number (1.3e-27, 2.6e-27) equal
+    close = (pl.col("xa") - pl.col("xb")).abs() <= 1e-6 * pl.max_horizontal(pl.col("xa").abs(), pl.col("xb").abs())
     # one side a plain number, the other no LaTeX and no letters: different, no sympy needed
     plain = pl.col("na").str.contains(r"^[-\d.]+$") | pl.col("nb").str.contains(r"^[-\d.]+$")
     symbolic = pl.col("na").str.contains(r"[\\a-z{}^/]") | pl.col("nb").str.contains(r"[\\a-z{}^/]")

@@ -17,7 +17,9 @@ quantity changed is a new problem);
   translations that keep the numbers; its score is that number overlap. A row with under
   `answer_min_numbers` distinct numbers matches only its nearest item, with the same number
   set and cosine >= `answer_few_similarity`: a small answer and two small numbers coincide
-  by chance. Skipped, and named in the report, when the rows have no answer column;
+  by chance. And the nearest item alone at a lower cosine, when the numbers agree and the
+  answer is not a small number, or is rare among the items (filters/decontam_answer.py).
+  Skipped, and named in the report, when the rows have no answer column;
 - `numbers`: the same set of numbers (>= `numbers_min` distinct, not only 0-10 unless four or
   more, number words read as digits) as one of the `top_k` nearest items with cosine >=
   `numbers_similarity`, not vetoed - LLM rephrasings rename people and objects and reorder
@@ -61,7 +63,7 @@ from datagen.verdict import Verdict
 from filters.decontam_report import ORDER, combine, contamination_column, flagged_rows, summary
 from filters.text import text_expr
 
-DECONTAM_VERSION = "2"
+DECONTAM_VERSION = "3"
 STOPWORDS = ["the", "of", "and", "a", "an", "is", "are", "in", "to", "what", "how", "many", "if", "for", "with", "that",
              "each", "has", "have", "find", "let", "be", "by", "on", "at", "from", "it", "this", "there", "which", "does", "much"]
 
@@ -293,7 +295,12 @@ class Decontaminate:
         if "numbers" in methods:
             self._numbers_match(numbers, sims, idx, item, score, fired, differ)
         if "answer" in methods:
-            self._answer_match(answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score, foreign)
+            from filters.decontam_answer import answer_match
+
+            r, i, v = answer_match(s, answers, ref_answers, numbers, sims, idx, (sk_item, sk_score), (item["ngram"], score["ngram"]), foreign)
+            for j, x, val in zip(r, i, v, strict=True):
+                if not fired["answer"][j] or val > score["answer"][j]:
+                    fired["answer"][j], item["answer"][j], score["answer"][j] = True, x, val
         if "judge" in methods:
             self._judge(texts, questions, sims, idx, item, score, fired)
 
@@ -316,43 +323,6 @@ class Decontaminate:
             columns=cols if s.action == "reject" else {},
             added=cols if s.action == "flag" else {},
         )
-
-    def _answer_match(self, answers, ref_answers, numbers, sims, idx, item, score, fired, sk_item, sk_score, foreign):
-        """Same final answer and the same numbers as a near item: one of the top_k with cosine
-        >= answer_similarity, or the best skeleton / n-gram item."""
-        from filters.answer_match import same_answers
-        from filters.ngrams import pair_overlap
-
-        s = self.spec
-        k = idx.shape[1]
-        near = (idx >= 0) & (sims >= s.answer_similarity)
-        cand_r = [np.repeat(np.arange(len(answers)), k)[near.ravel()]]
-        cand_i = [idx.ravel()[near.ravel()]]
-        first = np.zeros(idx.shape, bool)
-        first[:, 0] = True
-        cand_c = [np.where(first, sims, 0.0).ravel()[near.ravel()]]  # the nearest item's cosine; 0 for the others
-        for best, ok in ((sk_item, sk_score >= 0.5), (item["ngram"], score["ngram"] >= 0.2)):  # NaN scores compare False
-            rows = np.flatnonzero((best >= 0) & ok)
-            cand_r.append(rows)
-            cand_i.append(best[rows])
-            # no cosine known: enough for a row with many numbers, or a translation (an English
-            # encoder cannot place it; its numbers and formulas did)
-            cand_c.append(np.where(foreign[rows], 1.0, 0.0))
-        r, i, cos = np.concatenate(cand_r), np.concatenate(cand_i), np.concatenate(cand_c)
-        has = np.array([a is not None for a in answers], bool)
-        r, i, cos = r[has[r]], i[has[r]], cos[has[r]]
-        if not len(r):
-            return
-        same = same_answers([answers[j] for j in r], [ref_answers[x] for x in i]) == 1.0
-        r, i, cos = r[same], i[same], cos[same]
-        shared = np.nan_to_num(pair_overlap(*numbers, r, i, min_tokens=1), nan=0.0)
-        # a short answer and a couple of small numbers coincide often: with fewer than
-        # answer_min_numbers distinct numbers the sets must be equal and the texts close
-        many = numbers[0].list.unique().list.len().to_numpy() >= s.answer_min_numbers
-        ok = np.where(many[r], shared >= s.answer_numbers, (shared >= 1.0) & (cos >= s.answer_few_similarity))  # few: the nearest item, close
-        for j, x, v in zip(r[ok], i[ok], shared[ok], strict=True):
-            if not fired["answer"][j] or v > score["answer"][j]:
-                fired["answer"][j], item["answer"][j], score["answer"][j] = True, x, v
 
     def _numbers_match(self, numbers, sims, idx, item, score, fired, differ):
         """The same set of numbers (>= `numbers_min` distinct, number words read as digits) as

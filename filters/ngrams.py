@@ -53,7 +53,10 @@ def _tokens(col, kind: str):
     # separators differ by language ("1,000", "1 000", "1.000"; "3.5", "3,5"): all are dropped
     # before a 3-digit group, so both sides of a translation read the same token
     outside = s.str.replace_all(MATH_SEGMENT, " ") if kind == "math" else s
-    numbers = outside.str.extract_all(NUMBER).list.eval(pl.element().str.replace_all(r"[.,\u00a0\u202f ](\d{3})", "$1").str.replace(",", "."))
+    numbers = outside.str.extract_all(NUMBER).list.eval(
+        pl.element().str.replace_all(r"[.,\u00a0\u202f ](\d{3})", "$1").str.replace(",", ".")
+        .str.replace(r"(\.\d*?)0+$", "$1").str.replace(r"\.$", "")  # 50.00 -> 50, 2.50 -> 2.5
+    )
     if kind == "numbers":
         return numbers
     segments = s.str.extract_all(MATH_SEGMENT).list.join(" ")

@@ -263,6 +263,15 @@ class DecontamStage(StageBase):
     answer_few_similarity: float = Field(
         0.7, ge=0, le=1, description="answer: a row with few numbers matches only its nearest item, at this cosine or above"
     )
+    answer_nearest_similarity: float = Field(
+        0.5, ge=0, le=1, description="answer: the nearest item with the same answer and every number of the smaller set (>= 2) matches from this cosine"
+    )
+    answer_foreign_similarity: float = Field(
+        0.25, ge=0, le=1, description="answer: the same for rows that are not English (an English encoder places translations far)"
+    )
+    answer_rare_items: int = Field(
+        3, ge=0, description="answer: an answer held by at most this many benchmark items is rare, evidence of its own at the nearest item (0: off)"
+    )
     # numbers
     numbers_min: int = Field(3, ge=1, description="numbers: both texts need this many distinct numbers (fewer: coincidences)")
     numbers_similarity: float = Field(0.55, ge=0, le=1, description="numbers: the lower cosine of a near item with the same number set")

@@ -10,6 +10,7 @@ import json
 import random
 
 import numpy as np
+import polars as pl
 import pytest
 
 from datagen.errors import UserError
@@ -92,6 +93,8 @@ def test_answers_compare_by_value():
     got = same_answers(a, b)
     assert np.isnan(got[5]) and np.isnan(got[6])  # no answer / not a short final answer: unknown
     assert [got[i] for i in (0, 1, 2, 3, 4, 7, 8, 9)] == [1, 1, 0, 1, 0, 1, 1, 1]
+    # tiny and huge numbers by their value, not within an absolute tolerance of each other
+    assert same_answers(["2.650e-27", "1.325e-27", "0", "3e20"], ["1.325e-27", "1.325E-27", "0.0", "3.0000000001e20"]).tolist() == [0, 1, 1, 1]
 
 
 # -- benchmarks
@@ -189,3 +192,19 @@ def test_texts_shorter_than_n_in_all_still_match():
     """Every text shorter than n and fewer tokens in all than n: one gram per text, no error."""
     item, score, _ = best_matches(["What is 2 + 2?"], ["What is 2 + 2?", "Something else entirely"], n=8)
     assert item.tolist() == [0] and score.tolist() == [1.0]
+
+
+def test_a_same_answer_neighbour_counts_only_with_its_numbers():
+    from filters.decontam_answer import answer_kinds, kept_numbers
+
+    rows = pl.Series([["20", "3"], ["600"], ["2", "4", "5"], ["4", "5"], ["25", "5"], ["5800", "700000"], [], ["30", "7"]])
+    items = pl.Series([["20", "30"], ["2", "600"], ["40", "80"], ["4", "5"], ["25", "5", "4"], ["10", "5800", "7"], [], ["45", "7"]])
+    small = np.array([0, 0, 0, 0, 1, 0, 0, 0], bool)  # the shared answer is 0-10
+    rare = np.array([0, 0, 0, 0, 0, 1, 1, 1], bool)  # held by few benchmark items
+    got = kept_numbers(rows, items, np.arange(8), np.arange(8), small, rare).tolist()
+    # "half an hour" spelled out; "the first two" left a word; no shared number; two small numbers,
+    # nothing else in the row; 25 and a small answer coincide; rare answer; rare, no numbers;
+    # rare, but a quantity changed on both sides (30 -> 45)
+    assert got == [True, True, False, True, False, True, True, False]
+    small, rare = answer_kinds(["5", "\\boxed{10080}", "17", "1/2"], ["5", "5", "17", "17", "17", "17", "0.5"], 3)
+    assert small.tolist() == [True, False, False, False] and rare.tolist() == [False, True, False, True]

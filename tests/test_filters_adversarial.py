@@ -1,6 +1,7 @@
 """Decontamination and embedding dedup on the hand-written adversarial sets
 (tests/data/decontam_adversarial/, tests/data/dedup_adversarial/), asserted on the splits no
-threshold was chosen on: `test` (math_test, code_test) for decontamination, `heldout` for dedup.
+threshold was chosen on: `test3` (math_test3, code_test3, written by a helper that never saw the
+filter code, measured once) for decontamination, `heldout` for dedup.
 The floors are what the filters reach there today
 (README, "Filters on data nobody here wrote"); where that is below the issue's goal the README
 says so. Slow: MiniLM encodes a few hundred rows and the benchmarks (cached after the first
@@ -28,31 +29,33 @@ def _with_and_without_answers(split: str):
 
 @pytest.fixture(scope="module")
 def decontam_test():
-    return _with_and_without_answers("test")
+    return _with_and_without_answers("test3")
 
 
 def test_code_decontamination_on_the_untuned_split(decontam_test):
     res, bare = decontam_test
-    # measured on code_test, first run: rephrasings 24/35 (text methods alone: 2/35), look-alikes 3/35 (alone: 11/35)
+    # measured on code_test3, first run: rephrasings 19/26, look-alikes 3/24, precision 0.90
+    # (code_test, earlier: rephrasings 24/35, text methods alone 2/35)
     assert _rate(res, "code_copy_edit") == 1.0 and _rate(res, "code_unrelated") == 0.0, res["false_positives"]
-    assert _rate(res, "code_rephrase") >= 0.6, res["missed"]
-    assert _rate(res, "code_hard_negative") <= 0.12 and res["code"]["precision"] >= 0.9, res["false_positives"]
+    assert _rate(res, "code_rephrase") >= 0.7, res["missed"]
+    assert _rate(res, "code_hard_negative") <= 0.13 and res["code"]["precision"] >= 0.89, res["false_positives"]
     assert bare["code"] == res["code"]  # code rows have no answer column to lose
 
 
 def test_math_decontamination_on_the_untuned_split(decontam_test):
     res, bare = decontam_test
-    # measured 0.80 recall at precision 1.00 with the answer column (goal 0.90 at 0.95: not met)
-    assert res["math"]["recall"] >= 0.78 and res["math"]["precision"] >= 0.95, res["missed"]
-    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "hard_negative") <= 0.05 and _rate(res, "unrelated") == 0.0, res["false_positives"]
-    # without it: 0.51 at 0.75 (n-gram and embedding matches of a changed quantity that no answer vetoes)
-    assert bare["math"]["recall"] >= 0.45 and _rate(bare, "copy_edit") == 1.0 and _rate(bare, "unrelated") == 0.0
+    # measured on math_test3, first run: recall 0.83 at precision 0.935 with the answer column (without
+    # the low-cosine answer match, filters/decontam_answer.py: 0.63 at 0.936; goal 0.90 at 0.95: not met)
+    assert res["math"]["recall"] >= 0.8 and res["math"]["precision"] >= 0.93, res["missed"]
+    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "hard_negative") <= 0.15 and _rate(res, "unrelated") == 0.0, res["false_positives"]
+    # without it: 0.43 at 0.65 (n-gram and embedding matches of a changed quantity that no answer vetoes)
+    assert bare["math"]["recall"] >= 0.4 and _rate(bare, "copy_edit") >= 0.9 and _rate(bare, "unrelated") == 0.0
 
 
 def test_decontamination_without_an_answer_column_runs_and_says_what_it_skipped(decontam_test):
     _, res = decontam_test
     assert res["skipped_methods"] == {"answer": "no answer column 'answer'"}
-    assert _rate(res, "copy_edit") == 1.0 and _rate(res, "rephrase") >= 0.4 and _rate(res, "unrelated") == 0.0
+    assert _rate(res, "copy_edit") >= 0.9 and _rate(res, "rephrase") >= 0.35 and _rate(res, "unrelated") == 0.0
 
 
 def test_dedup_does_not_chain_and_vetoes_look_alikes():

@@ -5,13 +5,16 @@ question, look-alike coding tasks with other behaviour, and unrelated problems).
 what the methods were developed against; `*_heldout` was not tuned on until the session that
 added number words (filters/number_words.py) and the one that ran code examples
 (filters/decontam_examples.py), whose misses it showed; `math_test` and `code_test` (written
-after those, by helpers that never saw the filter code) are the splits nothing was tuned on.
+after those, by helpers that never saw the filter code) were the splits nothing was tuned on,
+until the session that added the low-cosine answer match (filters/decontam_answer.py) read
+`math_test`'s misses; `math_test2` and `code_test2` (written that session by a helper that never
+saw the filter code, measured once before anything else changed) are the untuned splits now.
 
 Runs the default methods against all 7 local benchmarks (`../shared/benchmarks`, or
 $DATAGEN_BENCHMARKS_DIR), with the answer column and without it, and reports precision,
 recall and recall/false-positive rate per category.
 
-    python -m tests.benchmarks.bench_decontam_adversarial [--split tune|heldout|test|all] [--errors]
+    python -m tests.benchmarks.bench_decontam_adversarial [--split tune|heldout|test|test2|all] [--errors]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "decontam_adversarial"
+SPLITS = ["tune", "heldout", "test", "test2", "test3"]
 BENCHMARKS = ["gsm8k", "math500", "aime24", "amc23", "minerva_math", "olympiadbench", "humaneval"]
 
 
@@ -105,13 +109,13 @@ def procedural_flag_rate(n: int = 1000) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="all", choices=["tune", "heldout", "test", "all"])
+    ap.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     ap.add_argument("--errors", action="store_true", help="list missed rows and false positives")
     ap.add_argument("--procedural", type=int, default=0, help="also: flag rate on N clean procedural problems")
     args = ap.parse_args()
     if args.procedural:
         print(json.dumps(procedural_flag_rate(args.procedural)))
-    for split in (["tune", "heldout", "test"] if args.split == "all" else [args.split]):
+    for split in (SPLITS if args.split == "all" else [args.split]):
         for with_answer in (True, False):
             res = evaluate(split, with_answer)
             print(json.dumps({k: v for k, v in res.items() if k not in ("missed", "false_positives")}))
