@@ -11,7 +11,7 @@ import re
 from filters.math_notation import _TEXT, last_boxed, superscripts, words_to_number
 
 _ANCHOR = re.compile(  # "answer" alone must be followed by is/:/= ("the number of answer sheets is" is no anchor)
-    r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*(?::|es\b|é|est\b|ist\b|è)|答案?\s*[:：是])"
+    r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:correct|right)\s+(?:option|choice)\s+is|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*(?::|es\b|é|est\b|ist\b|è)|答案?\s*[:：是])"
     r"\s*(?:\*\*)?\s*[:=]?\s*(?P<a>[^\n]+)",
     re.IGNORECASE,
 )
@@ -86,9 +86,21 @@ def extract_answer(text: str) -> str | None:
     sci = list(_SCI_TEXT.finditer(sentence))
     if sci and not re.search(r"\d", sentence[sci[-1].end():]):  # `5.0 × 10⁻⁷ m`: the number in scientific notation
         return sci[-1].group(0)
+    money = list(_MONEY_WORDS.finditer(sentence))  # "4 dollars and 50 cents"
+    if money:
+        m = money[-1]
+        return f"{m.group(1)}.{int(m.group(3)):02d}" if m.group(2).lower().startswith(("dollar", "euro")) else f"{m.group(1)}.{int(m.group(3)):02d} {m.group(2)}"
     nums = re.findall(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?(?![\d\-]*-[a-zA-Z])", sentence)  # 1 000 000; not `120-page`
     if nums:
+        unit = re.search(re.escape(nums[-1]) + r"\s*([a-zA-Z]+(?:\s+per\s+[a-zA-Z]+)?)\b(?!.*\d)", sentence)
+        if unit and _is_unit(unit.group(1)):  # "travels 30 miles": the unit is part of the answer (30 km is another)
+            return f"{nums[-1].rstrip(',')} {unit.group(1)}"
         return nums[-1].rstrip(",")
+    spelled = _NUMBER_WORDS.findall(sentence)  # "there are seven such primes"
+    if spelled:
+        value = words_to_number(spelled[-1].strip())
+        if value != spelled[-1].strip():
+            return value
     word = _WORD_ANSWER.search(sentence)  # "the limit is infinity", "the equation has no solution"
     if word:
         return ("-" if word.group(1) else "") + ("\\infty" if word.group(2).lower().startswith("infinit") else word.group(2))
@@ -100,6 +112,20 @@ _NOT_PROSE = re.compile(r"\$[^$]*\$|\\(?:begin|end)\{\w+\*?\}(?:\{[^{}]*\})?|\\[
 _ASIDE = re.compile(r"\s*(?:\*\*)?\(?(?:note|notice|as a check|check(?:ing)?|verification|verify|for comparison|by contrast|would you like|do you want|let me know|if you(?:'d| would) like)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s*(?:and\s+)?(?:whose|that is|i\.e\.|when|its|(?:which is\s+|or\s+)?(?:about|approximately|roughly|around|close to))\b", re.IGNORECASE)
 _WORD_ANSWER = re.compile(r"\b(negative |minus )?(infinity|infinite|no solutions?|all real numbers)\b", re.IGNORECASE)
+
+
+_MONEY_WORDS = re.compile(r"\b(\d+)\s+(dollars?|euros?|pounds?)\s+and\s+(\d{1,2})\s+(?:cents?|pence)\b", re.IGNORECASE)
+_NUMBER = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion)"
+_NUMBER_WORDS = re.compile(rf"\b(?:minus\s+|negative\s+)?{_NUMBER}(?:[\s-]+(?:and\s+)?{_NUMBER})*\b", re.IGNORECASE)
+
+
+def _is_unit(word: str) -> bool:
+    """A unit of measure the grader knows (`miles`, `km`, `hours`), not any noun (`apples`)."""
+    from filters.math_notation import _UNIT_ALIASES
+
+    w = word.lower()
+    known = {k for k in _UNIT_ALIASES if len(k) > 1} | {v for v in _UNIT_ALIASES.values() if v}
+    return any(x in known for x in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("es") else w)) or " per " in w
 
 
 def _joined(listed: str) -> str:

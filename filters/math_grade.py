@@ -33,11 +33,12 @@ from filters.math_kinds import different_equations, different_kinds
 from filters.math_notation import _TEXT, _enclosed, clean, split_top, strip_marks, unit_of, words_to_number
 from filters.math_values import same_value, timeout, value
 
-GRADER_VERSION = "4"
+GRADER_VERSION = "5"
 
 # -- shapes -----------------------------------------------------------------------------------
 
 _CHOICE = re.compile(r"^[(\[]?([A-Ea-e])[)\]]?$")
+_LETTERED = re.compile(r"(?:\\textbf\{|\\text\{)?\s*\([A-E]\)\s*\}?\s*(\S.*)")
 _CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:the\s+)?(?:option|choice|answer)(?:\s+is)?\s*:?\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
 
 
@@ -348,6 +349,9 @@ def grade(gold: str, pred: str) -> bool:
     if different_kinds(gold, pred):
         return False
     g, p = clean(gold), clean(pred)
+    lettered = _LETTERED.fullmatch(g)  # `\textbf{(D) } 17`: the choice's letter, or its value alone
+    if lettered and not _CHOICE.match(p.strip("{} ")) and not _LETTERED.fullmatch(p):
+        return grade(lettered.group(1), pred)
     if g == p and g:
         return True
     if different_equations(g, p):

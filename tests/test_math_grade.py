@@ -15,8 +15,10 @@ from tests.test_cli import datagen
 # measured once untouched (README: 0.966/0.971/0.853, 0.854/0.848/0.727, 0.912/0.912/0.909,
 # 0.883/0.883/0.853, 0.894/0.899/0.882 and 0.812/0.812/0.882 for boxed/bare/unboxed responses)
 # and the grader was then mended on their errors, so these are development sets now: the floors
-# keep what was reached.
-GOALS = {split: (0.97, 0.97, 0.93) for split in ("tune", "heldout", "test", "test2", "test3", "test4", "test5", "test6")}
+# keep what was reached. `test7`, measured once untouched: 0.994 / 0.988 / 0.882 (math-verify
+# alone 0.759 / 0.624 / 0.824), then mended (number words, money in words, units and "the
+# correct option is" in a last sentence; a lettered choice's value).
+GOALS = {split: (0.97, 0.97, 0.93) for split in ("tune", "heldout", "test", "test2", "test3", "test4", "test5", "test6", "test7")}
 
 
 @pytest.mark.parametrize("split", sorted(GOALS))
@@ -118,6 +120,12 @@ def test_extraction_prefers_the_stated_answer():
     assert extract_answer("The LCM of 12 and 18 is 36. Would you like me to find their GCD (which is 6)?") == "36"
     assert extract_answer("The answer is 001.</s>") == "001"
     assert extract_answer("So the wavelength is 5.0 × 10⁻⁷ m (500 nm, green light).") == "5.0 × 10^{-7}"
+    assert extract_answer("Counting them, there are seven such primes.") == "7"
+    assert extract_answer("Three notebooks.\n\nShe pays 4 dollars and 50 cents.") == "4.50"
+    assert extract_answer("The correct option is C.") == "C"
+    assert extract_answer("90 × 1/3 = 30.\n\nSo the train travels 30 miles.") == "30 miles"  # 30 km is another answer
+    assert extract_answer("So she has 30 apples.") == "30"  # a noun is no unit
+    assert grade("\\textbf{(D) } 17", "17") and grade("\\textbf{(D) } 17", "D") and not grade("\\textbf{(D) } 17", "18")
 
 
 def test_verify_audit_lists_every_disagreement(tmp_path):

@@ -7,7 +7,7 @@ For each split and each grader (`math_answer`, math-verify alone) it reports acc
 prediction as the end of a solution in `\\boxed{}`, as the bare answer, and on the unboxed
 model responses (`completion` rows).
 
-    python -m tests.benchmarks.bench_math_grader [--split tune|heldout|test|test2|test3|test4|test5|test6|all] [--errors]
+    python -m tests.benchmarks.bench_math_grader [--split tune|heldout|test|test2|test3|test4|test5|test6|test7|all] [--errors]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "math_grader"
+SPLITS = ["tune", "heldout", "test", "test2", "test3", "test4", "test5", "test6", "test7"]
 
 
 def load(split: str) -> list[dict]:
@@ -48,10 +49,10 @@ def evaluate(split: str, verifier_name: str = "math_answer") -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="all", choices=["tune", "heldout", "test", "test2", "test3", "test4", "test5", "test6", "all"])
+    ap.add_argument("--split", default="all", choices=[*SPLITS, "all"])
     ap.add_argument("--errors", action="store_true", help="list the misjudged rows")
     args = ap.parse_args()
-    for split in (["tune", "heldout", "test", "test2", "test3", "test4", "test5", "test6"] if args.split == "all" else [args.split]):
+    for split in (SPLITS if args.split == "all" else [args.split]):
         for name in ("math_answer", "math_verify"):
             res = evaluate(split, name)
             print(json.dumps({"split": split, "verifier": name, **{f: {k: v for k, v in r.items() if k != "errors"} for f, r in res.items()}}))
