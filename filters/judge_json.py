@@ -12,7 +12,7 @@ OpenAI-compatible; `datagen.llm.structured.CONSTRAINING_BACKENDS`) and the stage
 - `json_reply(spec, field, backend)`: a `JudgeStage`'s reply form, a `StructuredOutput` over
   the built-in schema or the stage's own `output_schema` (extra fields the user wants from the
   judge, e.g. `issues`; it must declare, and require, the verdict property), or None where the
-  judge keeps its text form (`filters.judge.parse_verdict`: transformers, `structured: false`).
+  judge keeps its text form (`filters.judge.parse_verdict`: `structured: false`).
   An `output_schema` asks for JSON on any backend; decoding is constrained only where the
   backend can and `structured` (and the schema's `constrain`) are on, else the object is
   looked for in the reply.

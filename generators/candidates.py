@@ -36,6 +36,12 @@ class Candidate:
     probability: float | None = None  # the probability the VS list gave it
     error: str | None = None  # reject reason when the candidate is unusable
     fields: dict | None = None  # the JSON record it came from, with a JSON shape
+    graded: str | None = None  # what a verifier grades, when not the text (a record's answer field)
+
+    @property
+    def checked(self) -> str:
+        """The text a verifier grades."""
+        return self.text if self.graded is None else self.graded
 
     @property
     def key(self) -> str:

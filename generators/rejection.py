@@ -11,6 +11,11 @@ failed or over-budget ones rejected with the reason); `prompts` — one row per 
 learnable-band prompt set for RL); `pairs` — TRL `prompt`/`chosen`/`rejected` from correct vs
 incorrect samples (optionally after RSO acceptance); `best_of_n` — the top-scored sample.
 
+With `output_schema`, every response is a JSON record (decoding held to it where the backend
+can; generators.shapes.Record): the verifier grades its `answer_field`, the record lands in a
+typed `structured` column on sft/best_of_n rows, and a reply that does not validate is a
+rejected row `schema_invalid: ...`.
+
 With `reward_model` (a sequence-classification model), every answered sample also gets a
 reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of the verifier
 (pairs: highest against lowest reward, after RSO acceptance if `rso_beta` is set).
@@ -19,7 +24,6 @@ reward score (`meta.score`), and `best_of_n` and `pairs` rank by it instead of t
 from __future__ import annotations
 
 from datagen.llm.base import model_label
-from datagen.llm.structured import backend_of
 from generators import common, shapes
 from generators.base import VerifyingGenerator
 from generators.selection import best_of, no_pair_reason, pick_pairs, value
@@ -32,7 +36,7 @@ class RejectionSampler(VerifyingGenerator):
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
         self.by = "reward" if spec.reward_model else "verifier"
-        self.shape = shapes.verbalized_shape(spec.verbalized, backend_of(ctx, spec.model)) if spec.verbalized else None
+        self.shape, self.column = shapes.record_shape(spec, ctx, self.field)  # a record's fields: the `structured` column
 
     def describe(self) -> dict:
         return {**super().describe(), "reward_model": self.spec.reward_model}
@@ -42,6 +46,8 @@ class RejectionSampler(VerifyingGenerator):
         rows = ds.to_list()
         schema = {"sft": common.output_schema, "best_of_n": common.output_schema,
                   "prompts": common.prompt_schema, "pairs": common.pair_schema}[spec.output]()
+        if spec.output in ("sft", "best_of_n"):
+            schema = shapes.with_column(schema, self.column)
         self._stats = {"prompts": 0, "samples": 0, "prompts_with_correct": 0, "prompts_at_target": 0}
         if not rows:
             return common.to_table([], schema)
@@ -97,6 +103,8 @@ class RejectionSampler(VerifyingGenerator):
             row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
         if a.reward is not None:
             row["meta"]["verdicts"].append(common.verdict(self.rm, a.reward, None))
+        if self.column is not None:
+            row["structured"] = self.column.value(a.cand.fields)
         row["reject_reason"] = reason
         return row
 

@@ -6,7 +6,8 @@ words, k times. Each rewrite becomes an SFT row answering the row's solve prompt
 it still verifies against the row's answer (`keep_if: verifies`), if its embedding stays within
 `min_similarity` (cosine) of the reference's (`keep_if: similar`, for rows without checkable
 answers), or whenever it is non-empty (`keep_if: any`). Rows without a solution are rejected
-(`no_solution`).
+(`no_solution`). With `output_schema` each rewrite is a JSON record (`generators.shapes.Record`):
+the verifier grades its `answer_field` and the record lands in the `structured` column.
 
 `PromptEvolver` (`type: evolve`): Evol-Instruct operations (deepen, constrain, concretize,
 broaden) and paraphrase over each row's question, k samples per op; each usable result is a
@@ -39,7 +40,7 @@ class SolutionRewriter(VerifyingGenerator):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
-        self.shape = shapes.verbalized_shape(spec.verbalized, backend_of(ctx, spec.model)) if spec.verbalized else None
+        self.shape, self.column = shapes.record_shape(spec, ctx, self.field)  # a record's fields: the `structured` column
 
     def __call__(self, ds):
         spec = self.spec
@@ -70,6 +71,8 @@ class SolutionRewriter(VerifyingGenerator):
                         reason = "over_budget"
                 sim = similar[j][i] if similar is not None else None
                 row = common.child_row(r, spec.label, a.cand, conv, model, spec.sampling, score=a.score if sim is None else sim)
+                if self.column is not None:
+                    row["structured"] = self.column.value(a.cand.fields)
                 if a.score is not None:
                     row["meta"]["verdicts"].append(common.verdict(self.verifier, a.score, a.correct))
                 row["reject_reason"] = reason
@@ -79,7 +82,7 @@ class SolutionRewriter(VerifyingGenerator):
                 row = {**{k: rows[j].get(k) for k in ("id", "question", "answer", "solution", "meta")},
                        "prompt": None, "completion": None, "reject_reason": "no_solution"}
                 out.append(row)
-        return common.to_table(out, common.output_schema())
+        return common.to_table(out, shapes.with_column(common.output_schema(), self.column))
 
     def _similarities(self, references: list[str], cands) -> list[list[float]]:
         """Cosine of each rewrite to its reference solution."""
@@ -144,9 +147,4 @@ class PromptEvolver:
                     if self.structured:
                         row["structured"] = self.column.value(fields)
                     out.append(row)
-        schema = common.prompt_schema()
-        if self.structured:
-            import pyarrow as pa
-
-            schema = schema.insert(schema.get_field_index("reject_reason"), pa.field("structured", self.column.type))
-        return common.to_table(out, schema)
+        return common.to_table(out, shapes.with_column(common.prompt_schema(), self.column))

@@ -47,12 +47,13 @@ class SelfPlay(VerifyingGenerator):
         self.by = "reward" if spec.reward == "reward_model" else "verifier"
         self.round_stats: list[dict] = []
         self.keeps_answer = "{answer}" in spec.creator_prompt  # the answer carries over only if the prompt asked to
-        backend = backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
-        self.shape = shapes.problem_shape(spec, backend, with_answer=self.keeps_answer)
+        backend = backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized or spec.output_schema else ""
+        self.shape = shapes.problem_shape(spec, backend, with_answer=self.keeps_answer, field=self.field)
+        self.column = shapes.problem_column(self.shape)  # an output_schema record: the `structured` column
 
     def __call__(self, ds):
         spec = self.spec
-        schema = common.pair_schema() if spec.output == "pairs" else common.prompt_schema()
+        schema = shapes.with_column(common.pair_schema() if spec.output == "pairs" else common.prompt_schema(), self.column)
         self.round_stats = []
         rows = [self._as_prompt(r) for r in ds.to_list()]
         for r in rows:
@@ -92,7 +93,8 @@ class SelfPlay(VerifyingGenerator):
     def _as_prompt(self, r: dict) -> dict:
         conv = common.render_prompt(r, self.spec.prompt_template, self.spec.system_prompt, f"{self.field}.prompt_template")
         return {"id": r["id"], "question": r["question"], "answer": r["answer"], "solution": r.get("solution"),
-                "prompt": conv, "meta": dict(r["meta"], verdicts=list(r["meta"].get("verdicts") or [])), "reject_reason": None}
+                "prompt": conv, "meta": dict(r["meta"], verdicts=list(r["meta"].get("verdicts") or [])), "reject_reason": None,
+                **({"structured": r.get("structured")} if self.column is not None else {})}
 
     def _solve(self, solver, population):
         spec = self.spec
@@ -131,6 +133,8 @@ class SelfPlay(VerifyingGenerator):
                 child = common.problem_row(parent, spec.label, f"r{rnd}/{c.key}", c, parent["answer"] if self.keeps_answer else None,
                                            spec.prompt_template, spec.system_prompt, f"{self.field}.prompt_template",
                                            self.creator_label, spec.creator_sampling, round=rnd)
+                if self.column is not None:
+                    child["structured"] = self.column.value(c.fields)
                 (bad if child["reject_reason"] else ok).append(child)
         return {"ok": ok, "bad": bad}
 

@@ -15,6 +15,11 @@ request's cache key) and how to read a completion back (`split(completion, index
 - `JsonProblem(with_answer, max_chars)`: `{"problem", "answer"}` (or `{"problem"}`), asked
   for by appending `prompts.PROBLEM_JSON` (`PROBLEM_ONLY_JSON`) to the prompt; the
   candidate's text is the problem, its `fields` the record (the answer the model states).
+- `Record(structured)`: a response held to the stage's own `output_schema` (a rejection
+  stage): the candidate's text is the reply (the JSON object, the row's completion), its
+  `fields` the record, and what the verifier grades is the `answer_field` (the whole reply
+  when null). The prompt names the properties, so a backend that cannot constrain still
+  asks for them.
 
 A reply that does not validate is one candidate with `schema_invalid: <where>: <message>`
 (or `schema_invalid: cut off at max_tokens ...`), a rejected row later.
@@ -25,7 +30,7 @@ CONSTRAINING_BACKENDS`; `backend_of` reads a stage model's backend) and the swit
 (`structured`) is on; else the text form (the tagged list; None for a problem: the reply is
 the problem).
 
-What it does not do: constrain the transformers backend (the text parsers serve it), or judge
+What it does not do: judge
 verdicts (`filters.judge` and `filters.decontam_judge` hold theirs to their own schemas).
 """
 
@@ -100,6 +105,7 @@ class JsonList(_Json):
 
 class JsonProblem(_Json):
     def __init__(self, with_answer: bool = True, max_chars: int | None = None):
+        self.stated = "answer" if with_answer else None  # the field holding the answer the model states
         self.schema = problem_schema(with_answer, max_chars)
         self._validate_against(self.schema)
         self.instruction = prompts.PROBLEM_JSON if with_answer else prompts.PROBLEM_ONLY_JSON
@@ -126,10 +132,95 @@ def verbalized_shape(vs, backend: str):
     return JsonList(vs) if vs.structured and constrains(backend) else TaggedList(vs)
 
 
-def problem_shape(stage, backend: str, with_answer: bool = True):
-    """A new problem's shape: VS's list with `verbalized`, JSON where it can be held to the
-    schema, else None (the reply is the problem)."""
+def problem_shape(stage, backend: str, with_answer: bool = True, field: str = "stage"):
+    """A new problem's shape: the stage's own `output_schema` record, VS's list with
+    `verbalized`, JSON where it can be held to the built-in schema, else None (the reply is
+    the problem)."""
+    if getattr(stage, "output_schema", None) is not None:
+        from datagen.llm.structured import StructuredOutput
+
+        return RecordProblem(StructuredOutput(stage.output_schema, f"{field}.output_schema", backend))
     if stage.verbalized is not None:
         return verbalized_shape(stage.verbalized, backend)
     return JsonProblem(with_answer, stage.problem_max_chars) if stage.structured and constrains(backend) else None
 
+
+
+class Record:
+    """A solver's response as the stage's `output_schema` record (see the module docstring)."""
+
+    def __init__(self, structured):
+        self.out = structured
+        props = list((structured.schema.get("properties") or {}))
+        field = structured.spec.answer_field
+        self.instruction = "\n\nReply with exactly one JSON object with the properties " + ", ".join(f'"{p}"' for p in props) + (
+            f', the final answer alone in "{field}".' if field else ".")
+
+    def ask(self, conv: list[dict]) -> list[dict]:
+        last = conv[-1]
+        return [*conv[:-1], {**last, "content": last["content"] + self.instruction}]
+
+    def sampling(self, sampling):
+        return self.out.sampling(sampling)
+
+    def describe(self) -> dict:
+        return {"form": "record", **self.out.describe(), "instruction": self.instruction}
+
+    def split(self, c: Completion, index: int) -> list[Candidate]:
+        fields, why = self.out.parse(c.text)
+        if fields is None:
+            if c.finish_reason == "length":
+                why = "schema_invalid: cut off at max_tokens (raise sampling.max_tokens, or a maxLength in the schema)"
+            return [Candidate(c.text, c, index, error=why)]
+        field = self.out.spec.answer_field
+        graded = None if field is None else str(fields.get(field) if fields.get(field) is not None else "")
+        return [Candidate(c.text.strip(), c, index, fields=fields, graded=graded)]
+
+
+class RecordProblem(Record):
+    """A new problem as the stage's own `output_schema` record (SvS variants, self-play's
+    creator): the candidate's text is its `question_field`, `fields` the record, `stated` the
+    `answer_field` (the answer the model states, when set)."""
+
+    def __init__(self, structured):
+        super().__init__(structured)
+        self.stated = structured.spec.answer_field
+        self.instruction = self.instruction.replace(
+            f', the final answer alone in "{self.stated}".' if self.stated else ".", f', the new problem in "{structured.spec.question_field}".')
+
+    def split(self, c: Completion, index: int) -> list[Candidate]:
+        cand = super().split(c, index)[0]
+        if cand.ok:
+            cand.graded, cand.text = None, str(cand.fields.get(self.out.spec.question_field) or "").strip()
+            cand.error = None if cand.text else "empty_output"
+        return [cand]
+
+
+def problem_column(shape):
+    """The typed `structured` column of a record shape, or None."""
+    from datagen.json_columns import JsonColumn
+
+    return JsonColumn(shape.out.schema) if isinstance(shape, Record) else None
+
+
+def record_shape(spec, ctx, field: str):
+    """(shape, column) for a solver stage: its `output_schema` as a `Record` and the record's
+    typed column, or its Verbalized Sampling shape (None without) and no column."""
+    from datagen.llm.structured import StructuredOutput, backend_of
+
+    backend = backend_of(ctx, spec.model)
+    if spec.output_schema is None:
+        return verbalized_shape(spec.verbalized, backend), None
+    from datagen.json_columns import JsonColumn
+
+    out = StructuredOutput(spec.output_schema, f"{field}.output_schema", backend, roles=("answer_field",))
+    return Record(out), JsonColumn(out.schema)
+
+
+def with_column(schema, column):
+    """An Arrow row schema with the record's `structured` column before `reject_reason`."""
+    if column is None:
+        return schema
+    import pyarrow as pa
+
+    return schema.insert(schema.get_field_index("reject_reason"), pa.field("structured", column.type))

@@ -40,7 +40,7 @@ def verify(verifier, convs, answers, cands: list[list[Candidate]]) -> list[list[
     flat = [(r, c) for r, cs in enumerate(cands) for c in cs if c.ok]
     scores = verifier(
         prompts=[convs[r] for r, _ in flat],
-        completions=[[{"role": "assistant", "content": c.text}] for _, c in flat],
+        completions=[[{"role": "assistant", "content": c.checked}] for _, c in flat],
         answer=[answers[r] for r, _ in flat],
     ) if flat else []
     it = iter(scores)  # in the order of `flat`: the ok candidates, conversation by conversation
@@ -49,7 +49,7 @@ def verify(verifier, convs, answers, cands: list[list[Candidate]]) -> list[list[
         if not c.ok:
             return Attempt(c, None, c.error)
         s = next(it)
-        return Attempt(c, s, why_rejected(s, c.text))
+        return Attempt(c, s, why_rejected(s, c.checked))
 
     return [[attempt(c) for c in cs] for cs in cands]
 

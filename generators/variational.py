@@ -38,8 +38,9 @@ class VariationalSynthesizer(VerifyingGenerator):
 
     def __init__(self, spec, ctx):
         super().__init__(spec, ctx)
-        backend = backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized else ""
-        self.shape = shapes.problem_shape(spec, backend)
+        backend = backend_of(ctx, spec.creator_model or spec.model) if spec.structured or spec.verbalized or spec.output_schema else ""
+        self.shape = shapes.problem_shape(spec, backend, field=self.field)
+        self.column = shapes.problem_column(self.shape)  # an output_schema record: the `structured` column
 
     def __call__(self, ds):
         spec = self.spec
@@ -47,7 +48,7 @@ class VariationalSynthesizer(VerifyingGenerator):
         self._stats = {"originals": len(rows), "varied": 0, "rounds": []}
         self._stated: dict[int, int] = {}
         if not rows:
-            return common.to_table([], common.prompt_schema())
+            return common.to_table([], shapes.with_column(common.prompt_schema(), self.column))
         solver = self.ctx.llm(spec.model)
         creator = self.ctx.llm(spec.creator_model or spec.model)
         self.creator_label = model_label(creator.identity)
@@ -83,9 +84,9 @@ class VariationalSynthesizer(VerifyingGenerator):
             self._stats["rounds"].append({
                 "round": rnd, "parents": parents, "variants": len(variants), "well_formed": len(good),
                 "answer_preserved": sum((v["meta"]["pass_rate"] or 0) > 0 for v in good), "survived": len(frontier),
-                **({"answer_stated": self._stated.pop(rnd, 0)} if isinstance(self.shape, shapes.JsonProblem) else {}),
+                **({"answer_stated": self._stated.pop(rnd, 0)} if getattr(self.shape, "stated", None) else {}),
             })
-        return common.to_table(out, common.prompt_schema())
+        return common.to_table(out, shapes.with_column(common.prompt_schema(), self.column))
 
     def report(self) -> dict:
         """Per call: originals, how many were varied, and per round: variants asked, well formed,
@@ -111,9 +112,13 @@ class VariationalSynthesizer(VerifyingGenerator):
                                    round=rnd))
             for (parent, sol), cs in zip(jobs, cands, strict=True) for c in cs
         ]
-        if isinstance(self.shape, shapes.JsonProblem):
-            self._stated[rnd] = stated_agrees([(c.fields or {}).get("answer") for c, v in made if v["reject_reason"] is None],
+        stated = getattr(self.shape, "stated", None)
+        if stated:
+            self._stated[rnd] = stated_agrees([None if (x := (c.fields or {}).get(stated)) is None else str(x) for c, v in made if v["reject_reason"] is None],
                                               [v["answer"] for _, v in made if v["reject_reason"] is None])
+        if self.column is not None:
+            for c, v in made:
+                v["structured"] = self.column.value(c.fields)
         return [v for _, v in made]
 
 

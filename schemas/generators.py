@@ -52,7 +52,7 @@ class Verbalized(_Spec):
 
 def _structured_field():
     return Field(True, description="new problems as JSON held to a built-in {problem, answer} schema where the backend "
-                 "can constrain decoding (vLLM, OpenAI-compatible); false, or on transformers: the reply is the problem")
+                 "can constrain decoding (vLLM, OpenAI-compatible, transformers); false: the reply is the problem")
 
 
 def _problem_max_chars():
@@ -66,7 +66,10 @@ class OutputSchema(_Spec):
     Backends that can constrain decoding (vLLM, OpenAI-compatible) are held to it; every
     completion is validated, and one that does not validate is a rejected row
     (`schema_invalid: ...`). The fields land in a typed (struct) column: the row's `structured`
-    on `evolve`, `judge_fields` on a judge (datagen/json_columns.py)."""
+    on `evolve`, `variational` and `self_play` (new problems: `question_field` is the problem),
+    on the rows of `rejection` (sft, best_of_n) and `rewrite` (responses: the verifier grades
+    the `answer_field`; `question_field` is not used), `judge_fields` on a judge
+    (datagen/json_columns.py)."""
 
     json_: dict | None = Field(None, alias="json", description="an inline JSON Schema of an object")
     python: str | None = Field(None, description="pkg.module:PydanticModel")
@@ -109,7 +112,23 @@ class _Solver(_Spec):
     sampling: Sampling = Field(default_factory=_solve_sampling)
 
 
-class RejectionStage(StageBase, _Solver):
+class _Records(_Spec):
+    """`output_schema`: the model's replies as the user's JSON records (solvers: the verifier
+    grades the record's `answer_field`; problem writers: its `question_field` is the new problem,
+    its `answer_field` the answer stated); not with `verbalized`."""
+
+    output_schema: OutputSchema | None = Field(
+        None, description="structured output: each reply a validated JSON record (typed `structured` column); see OutputSchema"
+    )
+
+    @model_validator(mode="after")
+    def _record_alone(self):
+        if self.output_schema is not None and getattr(self, "verbalized", None) is not None:
+            raise ValueError("output_schema and verbalized cannot be combined (one asks for JSON, the other for a tagged list)")
+        return self
+
+
+class RejectionStage(StageBase, _Solver, _Records):
     """Sample, verify, keep. `budget`: `fixed` draws k samples per prompt; `dart_uniform`
     samples in rounds until a prompt has k correct (or max_trials); `dart_prop2diff` aims
     for k x difficulty correct (difficulty = 1 - pass rate of the first round). `output`:
@@ -140,7 +159,7 @@ class RejectionStage(StageBase, _Solver):
         return self
 
 
-class VariationalStage(StageBase, _Solver):
+class VariationalStage(StageBase, _Solver, _Records):
     """SvS: for prompts whose pass rate lies in `source_band`, ask the model for variants of each
     correct solution's problem that keep the original answer, solve every variant k times,
     keep the variants whose pass rate lies in `band`; repeat for `rounds`, each seeded by the
@@ -164,7 +183,7 @@ class VariationalStage(StageBase, _Solver):
     problem_max_chars: int | None = _problem_max_chars()
 
 
-class SelfPlayStage(StageBase, _Solver):
+class SelfPlayStage(StageBase, _Solver, _Records):
     """eva: the solver samples k responses per prompt, a reward scores them, a prompt's
     informativeness is the spread of its rewards (`max_minus_mean` or `std`); the creator
     evolves the most informative `top_fraction` into new prompts; repeat for `rounds`.
@@ -209,7 +228,7 @@ class SelfPlayStage(StageBase, _Solver):
         return prompts.EVOLVE["broaden"] if self.reward == "reward_model" else prompts.VARIANT
 
 
-class RewriteStage(StageBase, _Solver):
+class RewriteStage(StageBase, _Solver, _Records):
     """RAFT-style self-conditioned rewriting: the model rewrites each row's reference solution
     (`solution_column`) in its own words, k times; a rewrite is kept only if it still verifies
     against the row's answer (`keep_if: verifies`), stays semantically close to the reference
@@ -226,7 +245,7 @@ class RewriteStage(StageBase, _Solver):
     verbalized: Verbalized | None = None
 
 
-class EvolveStage(StageBase):
+class EvolveStage(StageBase, _Records):
     """Prompt evolution (Evol-Instruct: deepen, constrain, concretize, broaden) and paraphrase:
     each row's question is evolved by each op in `ops`, `k` times. Output: new prompt rows
     (no answer: an evolved problem's answer is unknown, except for `paraphrase`)."""
@@ -242,10 +261,3 @@ class EvolveStage(StageBase):
     system_prompt: str | None = None
     sampling: Sampling = Field(default_factory=_write_sampling)
     verbalized: Verbalized | None = None
-    output_schema: OutputSchema | None = Field(None, description="structured output: new problems as validated JSON fields")
-
-    @model_validator(mode="after")
-    def _schema_alone(self):
-        if self.output_schema is not None and self.verbalized is not None:
-            raise ValueError("output_schema and verbalized cannot be combined (one asks for JSON, the other for a tagged list)")
-        return self

@@ -86,11 +86,6 @@ class Recipe(BaseModel):
                 if name not in self.models:
                     known = ", ".join(sorted(self.models)) or "none"
                     raise ValueError(f"stages.{i}.{field}: unknown model '{name}' (recipe.models has: {known})")
-        for i, stage in enumerate(self.stages):
-            sampling, model = getattr(stage, "sampling", None), getattr(stage, "model", None)
-            if getattr(sampling, "json_schema", None) is not None and model in self.models and self.models[model].backend == "transformers":
-                raise ValueError(f"stages.{i}.sampling.json_schema: the transformers backend cannot constrain decoding; "
-                                 "use backend vllm or openai, or `output_schema` with `constrain: false` (validation only)")
         return self
 
 

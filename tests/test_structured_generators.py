@@ -29,11 +29,11 @@ def stage(spec: dict):
 def test_the_shape_follows_the_backend_and_the_switch():
     vs = Verbalized(m=3)
     assert isinstance(verbalized_shape(vs, "vllm"), JsonList) and isinstance(verbalized_shape(vs, "openai"), JsonList)
-    assert isinstance(verbalized_shape(vs, "transformers"), TaggedList)
+    assert isinstance(verbalized_shape(vs, "transformers"), JsonList)  # xgrammar constrains it too
     assert isinstance(verbalized_shape(Verbalized(m=3, structured=False), "vllm"), TaggedList)
     assert verbalized_shape(None, "vllm") is None
     svs = stage({"type": "variational"})
-    assert isinstance(problem_shape(svs, "vllm"), JsonProblem) and problem_shape(svs, "transformers") is None
+    assert isinstance(problem_shape(svs, "vllm"), JsonProblem) and isinstance(problem_shape(svs, "transformers"), JsonProblem)
     assert problem_shape(stage({"type": "variational", "structured": False}), "vllm") is None
     assert isinstance(problem_shape(stage({"type": "variational", "verbalized": {"m": 2}}), "vllm"), JsonList)
     assert isinstance(problem_shape(stage({"type": "self_play", "verbalized": {"m": 2, "structured": False}}), "vllm"), TaggedList)
@@ -165,8 +165,8 @@ def test_svs_asks_for_json_variants_where_the_backend_constrains_and_text_elsewh
     impl, calls, rows = run({**spec, "structured": False}, "vllm")
     assert all(s.json_schema is None for _, s in calls) and "shape" not in impl.describe()
     assert "answer_stated" not in impl.report()["rounds"][0] and len([r for r in rows if r["meta"]["round"] == 1]) == 6
-    _, calls, _ = run(spec, "transformers")
-    assert all(s.json_schema is None for _, s in calls)
+    _, calls, _ = run(spec, "transformers")  # constrained there too (xgrammar)
+    assert [s.json_schema for _, s in calls if s.json_schema] == [problem_schema()]
 
 
 def test_a_stated_answer_agrees_as_a_number_or_as_text_never_by_grading_prose():
@@ -176,13 +176,13 @@ def test_a_stated_answer_agrees_as_a_number_or_as_text_never_by_grading_prose():
     assert stated_agrees(stated, ["0.75", "1000", "12", "X+1", "7", "7", "12", "1", "12"]) == 4
 
 
-def test_verbalized_lists_are_json_on_vllm_and_tagged_on_transformers():
+def test_verbalized_lists_are_json_where_constrained_and_tagged_when_switched_off():
     spec = {"type": "evolve", "ops": ["broaden"], "verbalized": {"m": 3}}
     impl, calls, rows = run(spec, "vllm")
     assert calls[0][1].json_schema == verbalized_schema(3) and len(rows) == 9
     assert all(r["meta"]["verbalized_probability"] == 0.3 and r.get("reason") is None for r in rows)
     assert impl.describe()["shape"]["schema"] == verbalized_schema(3)
-    _, calls, rows = run(spec, "transformers")
+    _, calls, rows = run({**spec, "verbalized": {"m": 3, "structured": False}}, "transformers")
     assert calls[0][1].json_schema is None and "<response>" in calls[0][0][0][-1]["content"] and len(rows) == 3
     _, calls, rows = run({"type": "rejection", "k": 2, "verbalized": {"m": 2}}, "openai")
     assert calls[0][1].json_schema == verbalized_schema(2) and len(rows) == 12  # 3 prompts x 2 samples x 2 items

@@ -1,6 +1,7 @@
 """Structured outputs: a stage's `output_schema` (schemas.generators.OutputSchema) resolved to
 a JSON Schema, handed to backends that can constrain decoding (`Sampling.json_schema`: vLLM
-structured outputs, OpenAI `response_format`), and every completion validated against it.
+structured outputs, OpenAI `response_format`, xgrammar's token masks in the transformers
+backend), and every completion validated against it.
 Shared by the generators (`evolve`'s `output_schema`, the built-in shapes of
 `generators.shapes`) and the judges (`filters.judge`, `filters.decontam_judge`).
 
@@ -15,7 +16,7 @@ as a text parser would. `roles`: the spec's fields that must name properties
 `json_record(raw, validator)`: one reply read and validated; `backend_of(ctx, model)` and
 `constrains(backend)`: whether a stage's model can be held to a schema.
 
-What it does not do: constrain the transformers backend (it validates only), or type the
+What it does not do: type the
 fields' column (`datagen.json_columns` maps the schema to an Arrow struct: evolve's
 `structured`, a judge's `judge_fields`).
 """
@@ -27,7 +28,7 @@ import json
 
 from datagen.errors import UserError
 
-CONSTRAINING_BACKENDS = ("vllm", "openai")
+CONSTRAINING_BACKENDS = ("vllm", "openai", "transformers")
 
 
 def constrains(backend: str) -> bool:

@@ -5,7 +5,10 @@ model's chat template, each token is drawn with a `torch.Generator` seeded by th
 request's seed (so a seed always gives the same completion on the same device), with
 temperature and top-p; generation ends at an end-of-sequence token (`stop`), a stop
 string (`stop`, text cut before it), `max_tokens` or the context length (`length`).
-Logprobs are those of the chosen tokens under the unmodified model distribution.
+Logprobs are those of the chosen tokens under the unmodified model distribution. A sampling
+with `json_schema` (structured outputs) is held to it: xgrammar compiles the schema for the
+tokenizer (compact JSON, once per schema), and at each step the tokens the grammar cannot take
+are masked out before sampling, as vLLM's structured outputs do.
 
 What it does not do: batching, speculative tricks or anything fast; use vLLM for volume.
 """
@@ -42,6 +45,22 @@ class TransformersBackend:
         self.eos_ids = set(eos)
         self.max_len = spec.max_model_len or getattr(self.model.config, "max_position_embeddings", None)
         self.identity = {"backend": "transformers", "model": path, "revision": spec.revision, "dtype": self.dtype, **(identity or {})}
+        self._grammars: dict[str, object] = {}
+
+    def _matcher(self, schema: dict | None, vocab: int):
+        """An xgrammar matcher for one completion held to `schema` (None without one)."""
+        if schema is None:
+            return None
+        import json
+
+        import xgrammar as xgr
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            if not self._grammars:
+                self._compiler = xgr.GrammarCompiler(xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab))
+            self._grammars[key] = self._compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)
+        return xgr.GrammarMatcher(self._grammars[key])
 
     def run(self, requests: Sequence[Request], sampling: Sampling, on_done: OnDone) -> None:
         for j, request in enumerate(requests):
@@ -69,16 +88,30 @@ class TransformersBackend:
         finish, text = "length", None
         ids = torch.tensor([prompt], device=self.device)
         past = None
+        matcher = mask = None
         with torch.inference_mode():
             for _ in range(budget):
                 out = self.model(input_ids=ids, past_key_values=past, use_cache=True)
                 past = out.past_key_values
                 logits = out.logits[0, -1].float()
+                raw = logits
+                if sampling.json_schema is not None:
+                    import xgrammar as xgr
+
+                    if matcher is None:
+                        matcher = self._matcher(sampling.json_schema, logits.shape[-1])
+                        mask = xgr.allocate_token_bitmask(1, logits.shape[-1])
+                    matcher.fill_next_token_bitmask(mask)
+                    logits = logits.clone().unsqueeze(0)
+                    xgr.apply_token_bitmask_inplace(logits, mask.to(logits.device))
+                    logits = logits[0]
                 token = sample_token(logits, sampling.temperature, sampling.top_p, gen)
                 count += 1  # like vLLM, the end-of-sequence token counts (and has a logprob)
                 if sampling.logprobs is not None:
-                    logprobs.append(float(torch.log_softmax(logits, -1)[token]))
-                if token in self.eos_ids:
+                    logprobs.append(float(torch.log_softmax(raw, -1)[token]))
+                if matcher is not None:
+                    matcher.accept_token(token)
+                if token in self.eos_ids or (matcher is not None and matcher.is_terminated()):
                     finish = "stop"
                     break
                 tokens.append(token)

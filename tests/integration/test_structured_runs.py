@@ -1,7 +1,8 @@
 """Structured outputs on real engines: the shipped `recipes/structured_problems.yaml` through the
 CLI on vLLM (constrained decoding: every kept row's fields validate, a completion that does not
 is a rejected row `schema_invalid: ...`; the fields are a struct column typed from the schema in
-the published parquet), and the OpenAI backend against the real vLLM server,
+the published parquet), the transformers backend held to a schema by xgrammar, and the OpenAI
+backend against the real vLLM server,
 directly (`response_format: json_schema`) and through a proxy standing for a server without
 structured outputs (it falls back to JSON mode, and validation still decides). The shipped
 tiny-model recipes set `structured: false` (the tiny model never learned JSON); these runs turn it
@@ -57,6 +58,25 @@ def test_structured_problems_recipe_on_vllm(tiny_model, tmp_path):
     assert completions == 16 and len(generator) <= 4, Counter(r["reason"] for r in generator)  # constrained: nearly all parse
 
 
+def test_rejection_responses_as_records_graded_on_their_answer_field(tiny_model, tmp_path):
+    """The quickstart's rejection stage with an output_schema: decoding held to it, the verifier
+    grades the record's `answer`, the record is a typed column."""
+    store = tmp_path / "s"
+    schema = {"type": "object", "properties": {"answer": {"type": "integer", "minimum": 0, "maximum": 100000}},
+              "required": ["answer"], "additionalProperties": False}
+    stage = {"type": "rejection", "k": 4, "verifier": "math_answer", "output_schema": {"json": schema},
+             "sampling": {"temperature": 0.8, "max_tokens": 16, "seed": 0}}
+    ref = run_recipe(REPO / "recipes" / "quickstart.yaml", store, "source.n=6", "output.shards=1", f"stages={json.dumps([stage])}")
+    table, rej = data_table(store, ref), rejected_table(store, ref)
+    rows = table.to_pylist() + (rej.to_pylist() if rej is not None else [])
+    assert len(rows) == 24 and table.schema.field("structured").type == pa.struct([("answer", pa.int64())])
+    for r in rows:
+        reply = json.loads(r["completion"][-1]["content"])  # every reply is the record (constrained)
+        jsonschema.validate(reply, schema)
+        assert r["structured"] == reply
+        assert (r.get("reason") is None) == (str(reply["answer"]) == r["answer"]), r  # graded on the field alone
+
+
 def generated(store, ref) -> list[dict]:
     rej = rejected_table(store, ref)
     rows = data_table(store, ref).to_pylist() + (rej.to_pylist() if rej is not None else [])
@@ -87,13 +107,17 @@ def test_constrained_svs_variants_are_all_well_formed(tiny_model, tmp_path):
     assert all(r["answer"] is not None and 0 < len(r["question"]) <= 120 for r in variants)
 
 
-def test_transformers_keeps_the_tagged_list_parser(tiny_model, tmp_path):
+def test_transformers_holds_verbalized_lists_to_the_schema_too(tiny_model, tmp_path):
+    """xgrammar masks the transformers backend's tokens: the same well-formed lists as on vLLM."""
     store = tmp_path / "s"
     ref = run_recipe(REPO / "recipes" / "evolve_verbalized.yaml", store, "source.n=2", "models.default.backend=transformers",
-                     "stages.0.verbalized.structured=true", "stages.0.ops=[broaden]", "output.shards=1")
+                     "stages.0.verbalized.structured=true", "stages.0.verbalized.max_chars=120", "stages.0.ops=[broaden]",
+                     "output.shards=1")
     rows = generated(store, ref)
-    assert rows and "shape" not in manifest(store, ref)["stages"][0]
-    assert not [r for r in rows if (r.get("reason") or "").startswith("schema_invalid")], Counter(r.get("reason") for r in rows)
+    calls = Counter((r["meta"]["parent_id"], r["meta"]["sample_index"]) for r in rows)
+    assert len(calls) == 2 and set(calls.values()) == {3}, Counter(r.get("reason") for r in rows)  # 2 seeds, m = 3 each
+    assert not [r for r in rows if (r.get("reason") or "").startswith(("schema_invalid", "unparseable"))]
+    assert manifest(store, ref)["stages"][0]["shape"]["form"] == "json"
 
 
 def test_openai_backend_asks_the_server_for_the_schema(vllm_server, tiny_model, tmp_path):

@@ -51,6 +51,22 @@ def test_length_stop_and_context_limit(backend, llm):
     assert not out.ok and "does not fit the context" in out.error
 
 
+def test_a_json_schema_holds_every_sample_to_it(backend, llm):
+    """xgrammar masks the tokens the schema cannot take: every sample is a valid object that
+    ends by itself (the tiny model was never taught JSON: unconstrained, none parses)."""
+    import jsonschema
+
+    schema = {"type": "object", "properties": {"answer": {"type": "integer", "minimum": 0, "maximum": 999},
+                                               "unit": {"type": "string", "enum": ["eggs", "cats"]}},
+              "required": ["answer", "unit"], "additionalProperties": False}
+    out = llm.generate(CONVS, Sampling(n=3, temperature=1.0, max_tokens=40, seed=5, json_schema=schema, logprobs=0))
+    for c in (c for o in out for c in o):
+        jsonschema.validate(json.loads(c.text), schema)
+        assert c.finish_reason == "stop" and len(c.logprobs) == c.completion_tokens
+    free = llm.generate(CONVS, Sampling(n=3, temperature=1.0, max_tokens=40, seed=5))
+    assert not any(c.text.startswith('{"answer"') for o in free for c in o)
+
+
 def test_make_llm_with_no_model_uses_the_tiny_model_and_its_build_hash(tiny_model, tmp_path, monkeypatch):
     import datagen.tiny.build as tiny_build
 
