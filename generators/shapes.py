@@ -151,10 +151,12 @@ class Record:
 
     def __init__(self, structured):
         self.out = structured
-        props = list((structured.schema.get("properties") or {}))
-        field = structured.spec.answer_field
-        self.instruction = "\n\nReply with exactly one JSON object with the properties " + ", ".join(f'"{p}"' for p in props) + (
-            f', the final answer alone in "{field}".' if field else ".")
+        props = ", ".join(f'"{p}"' for p in (structured.schema.get("properties") or {}))
+        self.instruction = f"\n\nReply with exactly one JSON object with the properties {props}{self.hint()}."
+
+    def hint(self) -> str:
+        field = self.out.spec.answer_field
+        return f', the final answer alone in "{field}"' if field else ""
 
     def ask(self, conv: list[dict]) -> list[dict]:
         last = conv[-1]
@@ -185,8 +187,9 @@ class RecordProblem(Record):
     def __init__(self, structured):
         super().__init__(structured)
         self.stated = structured.spec.answer_field
-        self.instruction = self.instruction.replace(
-            f', the final answer alone in "{self.stated}".' if self.stated else ".", f', the new problem in "{structured.spec.question_field}".')
+
+    def hint(self) -> str:
+        return f', the new problem in "{self.out.spec.question_field}"'
 
     def split(self, c: Completion, index: int) -> list[Candidate]:
         cand = super().split(c, index)[0]
@@ -197,7 +200,7 @@ class RecordProblem(Record):
 
 
 def problem_column(shape):
-    """The typed `structured` column of a record shape, or None."""
+    """The typed `structured` column of a record shape (`Record`, `RecordProblem`), or None."""
     from datagen.json_columns import JsonColumn
 
     return JsonColumn(shape.out.schema) if isinstance(shape, Record) else None
@@ -211,10 +214,8 @@ def record_shape(spec, ctx, field: str):
     backend = backend_of(ctx, spec.model)
     if spec.output_schema is None:
         return verbalized_shape(spec.verbalized, backend), None
-    from datagen.json_columns import JsonColumn
-
-    out = StructuredOutput(spec.output_schema, f"{field}.output_schema", backend, roles=("answer_field",))
-    return Record(out), JsonColumn(out.schema)
+    shape = Record(StructuredOutput(spec.output_schema, f"{field}.output_schema", backend, roles=("answer_field",)))
+    return shape, problem_column(shape)
 
 
 def with_column(schema, column):
