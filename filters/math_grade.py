@@ -38,7 +38,7 @@ GRADER_VERSION = "5"
 # -- shapes -----------------------------------------------------------------------------------
 
 _CHOICE = re.compile(r"^[(\[]?([A-Ea-e])[)\]]?$")
-_LETTERED = re.compile(r"(?:\\textbf\{|\\text\{)?\s*\([A-E]\)\s*\}?\s*(\S.*)")
+_LETTERED = re.compile(r"(?:\\textbf\{|\\text\{)?\s*\([A-E]\)\s*\}?\s*([\w\\$-].*)")  # a value after the letter, not a brace
 _CHOICE_PRED = re.compile(r"^(?:\\text\{)?(?:(?:the\s+)?(?:option|choice|answer)(?:\s+is)?\s*:?\s*)?\(?([A-E])\)?(?:\}|\s*[:.)]?\s+\S.*|[:.)])?$", re.IGNORECASE)
 
 

@@ -126,6 +126,7 @@ def test_extraction_prefers_the_stated_answer():
     assert extract_answer("90 × 1/3 = 30.\n\nSo the train travels 30 miles.") == "30 miles"  # 30 km is another answer
     assert extract_answer("So she has 30 apples.") == "30"  # a noun is no unit
     assert grade("\\textbf{(D) } 17", "17") and grade("\\textbf{(D) } 17", "D") and not grade("\\textbf{(D) } 17", "18")
+    assert grade("\\text{(C)}", "\\text{Answer: C}")  # a choice without a value is no lettered value ("}")
 
 
 def test_verify_audit_lists_every_disagreement(tmp_path):
