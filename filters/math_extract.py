@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from filters.math_notation import _TEXT, last_boxed, superscripts, words_to_number
+from filters.math_notation import _TEXT, _UNIT_ALIASES, last_boxed, superscripts, words_to_number
 
 _ANCHOR = re.compile(  # "answer" alone must be followed by is/:/= ("the number of answer sheets is" is no anchor)
     r"(?:final\s+answer\s*(?:is|:|=)?|answer\s*(?:\*\*)?\s*(?:is|:|=)|(?:correct|right)\s+(?:option|choice)\s+is|(?:ответ|réponse|respuesta|antwort|risposta|resposta)\s*(?:\*\*)?\s*(?::|es\b|é|est\b|ist\b|è)|答案?\s*[:：是])"
@@ -114,6 +114,7 @@ _CLAUSE = re.compile(r",\s*(?:and\s+)?(?:whose|that is|i\.e\.|when|its|(?:which 
 _WORD_ANSWER = re.compile(r"\b(negative |minus )?(infinity|infinite|no solutions?|all real numbers)\b", re.IGNORECASE)
 
 
+_KNOWN_UNITS = {k for k in _UNIT_ALIASES if len(k) > 1} | {v for v in _UNIT_ALIASES.values() if v}  # built once
 _MONEY_WORDS = re.compile(r"\b(\d+)\s+(dollars?|euros?|pounds?)\s+and\s+(\d{1,2})\s+(?:cents?|pence)\b", re.IGNORECASE)
 _NUMBER = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion)"
 _NUMBER_WORDS = re.compile(rf"\b(?:minus\s+|negative\s+)?{_NUMBER}(?:[\s-]+(?:and\s+)?{_NUMBER})*\b", re.IGNORECASE)
@@ -121,10 +122,7 @@ _NUMBER_WORDS = re.compile(rf"\b(?:minus\s+|negative\s+)?{_NUMBER}(?:[\s-]+(?:an
 
 def _is_unit(word: str) -> bool:
     """A unit of measure the grader knows (`miles`, `km`, `hours`), not any noun (`apples`)."""
-    from filters.math_notation import _UNIT_ALIASES
-
-    w = word.lower()
-    known = {k for k in _UNIT_ALIASES if len(k) > 1} | {v for v in _UNIT_ALIASES.values() if v}
+    w, known = word.lower(), _KNOWN_UNITS
     return any(x in known for x in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("es") else w)) or " per " in w
 
 

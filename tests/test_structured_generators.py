@@ -122,8 +122,10 @@ class FakeLLM:
 
 
 class Pool:
-    def __init__(self, backend):
-        self.llm_, self.specs = FakeLLM(), {"default": ModelSpec(backend=backend)}
+    """A model pool of one scripted model (`llm`, default FakeLLM) on `backend`."""
+
+    def __init__(self, backend, llm=None):
+        self.llm_, self.specs = llm or FakeLLM(), {"default": ModelSpec(backend=backend)}
 
     def get(self, name):
         return self.llm_

@@ -11,8 +11,7 @@ import pytest
 
 from datagen.llm.base import Completion
 from datagen.stage import StageContext
-from schemas.models import ModelSpec
-from tests.test_structured_generators import seeds, stage
+from tests.test_structured_generators import Pool, seeds, stage
 
 SCHEMA = {"type": "object", "properties": {"reasoning": {"type": "string", "maxLength": 200}, "answer": {"type": "string"}},
           "required": ["reasoning", "answer"], "additionalProperties": False}
@@ -37,22 +36,11 @@ class Replies:
         return Completion(json.dumps({"reasoning": "so \\boxed{1}", "answer": "7" if i % 2 == 0 else "8"}), "stop")
 
 
-class Pool:
-    def __init__(self, backend):
-        self.llm_, self.specs = Replies(), {"default": ModelSpec(backend=backend)}
-
-    def get(self, name):
-        return self.llm_
-
-    def identity(self, name):
-        return {**self.llm_.identity, "backend": self.specs[name].backend}
-
-
 def run(spec: dict, backend: str):
     from datagen.engine import make_stage
     from datagen.stage_io import execute
 
-    pool = Pool(backend)
+    pool = Pool(backend, Replies())
     impl = make_stage(stage(spec), StageContext(index=0, pool=pool))
     kept, rejected, _ = execute(impl, seeds(2), "g")
     return impl, pool.llm_.calls, kept, rejected
@@ -90,7 +78,7 @@ def test_rewrites_are_records_too():
     from datagen.stage_io import execute
     from schemas.rows import SEED_SCHEMA, empty_meta
 
-    pool = Pool("vllm")
+    pool = Pool("vllm", Replies())
     impl = make_stage(stage({"type": "rewrite", "k": 2, "output_schema": {"json": SCHEMA}}), StageContext(index=0, pool=pool))
     rows = [{"id": "s0", "question": "Bo has 3 pens and finds 4. How many?", "answer": "7", "solution": "3 + 4 = 7",
              "meta": empty_meta("test")}]
